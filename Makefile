@@ -1,0 +1,35 @@
+# minsheng — the two commands are `make demo` and `make test`; both run `make setup` first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYTHONHASHSEED := 0
+
+.PHONY: setup demo test test-fast bench lint airflow-ui mlflow-ui check-ui clean
+
+setup:
+	@bash infra/setup.sh
+
+demo: setup
+	@bash infra/demo.sh
+
+test: setup
+	@bash infra/test.sh
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+bench: setup
+	$(PY) -m jobs.bench $(BENCH_ARGS)
+
+lint: setup
+	.venv/bin/ruff check jobs models dags tests
+	.venv/bin/ruff format --check jobs models dags tests
+
+airflow-ui: setup
+	@bash infra/airflow.sh standalone
+
+mlflow-ui: setup
+	@bash infra/mlflow.sh ui
+
+clean:
+	rm -rf var/lake var/landing var/ground_truth var/tmp

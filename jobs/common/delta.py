@@ -1,0 +1,140 @@
+"""Helpers for the common Delta operations, always addressed by catalogue table name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jobs.common.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from delta.tables import DeltaTable
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+#: VACUUM never goes below Delta's own default retention unless a caller insists (tests).
+SAFE_RETENTION_HOURS = 168
+
+
+def ensure_table(spark: SparkSession, cat: Catalogue, name: str, schema: StructType) -> DeltaTable:
+    """Create the Delta table if it is missing, with its partitioning and table properties."""
+    from delta.tables import DeltaTable
+
+    spec = cat.spec(name)
+    if not spec.is_delta:
+        raise ValueError(f"Table {name} is {spec.format}, not Delta")
+    builder = DeltaTable.createIfNotExists(spark).location(cat.location(name)).addColumns(schema)
+    if spec.partition_by:
+        builder = builder.partitionedBy(*spec.partition_by)
+    for key, value in spec.table_properties().items():
+        builder = builder.property(key, value)
+    if spec.description:
+        builder = builder.comment(spec.description)
+    return builder.execute()
+
+
+def table(spark: SparkSession, cat: Catalogue, name: str) -> DeltaTable:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.forPath(spark, cat.location(name))
+
+
+def _conform(df: DataFrame, spark: SparkSession, cat: Catalogue, name: str) -> DataFrame:
+    """Create the table from ``df``'s schema when missing, then order columns as the table has them."""
+    ensure_table(spark, cat, name, df.schema)
+    target_cols = table(spark, cat, name).toDF().columns
+    missing = [c for c in target_cols if c not in df.columns]
+    extra = [c for c in df.columns if c not in target_cols]
+    if missing or extra:
+        raise ValueError(f"Schema mismatch writing {name}: missing {missing}, unexpected {extra}")
+    return df.select(*target_cols)
+
+
+def append(df: DataFrame, cat: Catalogue, name: str) -> None:
+    spark = df.sparkSession
+    _conform(df, spark, cat, name).write.format("delta").mode("append").save(cat.location(name))
+
+
+def overwrite(df: DataFrame, cat: Catalogue, name: str, replace_where: str | None = None) -> None:
+    """Overwrite a table, or only the rows matching ``replace_where`` (a partition predicate)."""
+    spark = df.sparkSession
+    writer = _conform(df, spark, cat, name).write.format("delta").mode("overwrite")
+    if replace_where:
+        writer = writer.option("replaceWhere", replace_where)
+    writer.save(cat.location(name))
+
+
+def merge(
+    df: DataFrame,
+    cat: Catalogue,
+    name: str,
+    keys: tuple[str, ...] | list[str] | None = None,
+    partition_filter: str | None = None,
+    update_condition: str | None = None,
+    delete_missing_in_partition: bool = False,
+) -> dict[str, int]:
+    """Upsert ``df`` into the table by its keys.
+
+    Args:
+        keys: match columns (default: the catalogue's keys for the table).
+        partition_filter: predicate on the *target* (``t.``-qualified) that names the partitions
+            touched, so concurrent writers of other partitions do not conflict.
+        update_condition: only update a matched row when this holds (e.g. newer event time).
+        delete_missing_in_partition: delete target rows in ``partition_filter`` that ``df`` lacks.
+
+    Returns:
+        Delta's operation metrics for the merge (rows inserted/updated/deleted).
+    """
+    spark = df.sparkSession
+    keys = tuple(keys or cat.spec(name).keys)
+    if not keys:
+        raise ValueError(f"merge into {name} needs keys (none given and none in the catalogue)")
+    source = _conform(df, spark, cat, name)
+    cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    if partition_filter:
+        cond = f"({partition_filter}) AND {cond}"
+    builder = (
+        table(spark, cat, name)
+        .alias("t")
+        .merge(source.alias("s"), cond)
+        .whenMatchedUpdateAll(condition=update_condition)
+        .whenNotMatchedInsertAll()
+    )
+    if delete_missing_in_partition:
+        builder = builder.whenNotMatchedBySourceDelete(condition=partition_filter)
+    builder.execute()
+    return last_operation_metrics(spark, cat, name)
+
+
+def last_operation_metrics(spark: SparkSession, cat: Catalogue, name: str) -> dict[str, int]:
+    row = table(spark, cat, name).history(1).select("operationMetrics").first()
+    return {k: int(v) for k, v in (row["operationMetrics"] or {}).items() if v.isdigit()}
+
+
+def current_version(spark: SparkSession, cat: Catalogue, name: str) -> int:
+    return int(table(spark, cat, name).history(1).select("version").first()["version"])
+
+
+def read_version(spark: SparkSession, cat: Catalogue, name: str, version: int) -> DataFrame:
+    """Time travel: the table as it was at ``version``."""
+    return cat.read(spark, name, version=version)
+
+
+def optimize(spark: SparkSession, cat: Catalogue, name: str, zorder_by: tuple[str, ...] = ()) -> dict[str, int]:
+    """Compact small files (and Z-order by the given columns)."""
+    opt = table(spark, cat, name).optimize()
+    result = opt.executeZOrderBy(*zorder_by) if zorder_by else opt.executeCompaction()
+    metrics = result.select("metrics.numFilesAdded", "metrics.numFilesRemoved").first()
+    return {"files_added": int(metrics[0]), "files_removed": int(metrics[1])}
+
+
+def vacuum(
+    spark: SparkSession, cat: Catalogue, name: str, retention_hours: int = SAFE_RETENTION_HOURS,
+    allow_unsafe: bool = False,
+) -> None:
+    """Remove files no longer referenced. Below the safe retention only when ``allow_unsafe``."""
+    if retention_hours < SAFE_RETENTION_HOURS and not allow_unsafe:
+        raise ValueError(
+            f"VACUUM {name} with {retention_hours} h would break time travel and concurrent readers; "
+            f"the safe minimum is {SAFE_RETENTION_HOURS} h"
+        )
+    table(spark, cat, name).vacuum(retention_hours)
