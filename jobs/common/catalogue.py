@@ -1,8 +1,8 @@
 """The one table catalogue: every table by name, with its location per profile.
 
 Jobs ask the catalogue for a table by name; a transform never sees a path. Entries live in
-``tables.yaml`` beside this module (one line per table: layer, format, grade, owner, keys,
-partitioning, description).
+``tables/*.yaml`` beside this module, one file per owning step (one line per table: layer, format,
+grade, owner, keys, partitioning, description).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from jobs.common.config import Settings, load_settings
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-TABLES_FILE = Path(__file__).resolve().parent / "tables.yaml"
+TABLES_DIR = Path(__file__).resolve().parent / "tables"
 LAKE_LAYERS = ("bronze", "silver", "gold", "ref", "ops")
 LAYERS = ("landing", "ground_truth", *LAKE_LAYERS)
 GRADES = ("sensitive", "internal", "general")
@@ -61,17 +61,23 @@ class TableSpec:
         return props
 
 
-def _load_specs(path: Path = TABLES_FILE) -> dict[str, TableSpec]:
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+def _load_specs(folder: Path = TABLES_DIR) -> dict[str, TableSpec]:
+    raw: dict[str, dict] = {}
+    origin: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            for name, entry in (yaml.safe_load(fh) or {}).items():
+                if name in raw:
+                    raise ValueError(f"table {name} is defined twice: {origin[name]} and {path.name}")
+                raw[name], origin[name] = entry, path.name
     specs: dict[str, TableSpec] = {}
     for name, entry in raw.items():
         layer = entry["layer"]
         grade = entry["grade"]
         if layer not in LAYERS:
-            raise ValueError(f"tables.yaml: table {name} has unknown layer {layer!r}")
+            raise ValueError(f"{origin[name]}: table {name} has unknown layer {layer!r}")
         if grade not in GRADES:
-            raise ValueError(f"tables.yaml: table {name} has unknown grade {grade!r}")
+            raise ValueError(f"{origin[name]}: table {name} has unknown grade {grade!r}")
         specs[name] = TableSpec(
             name=name,
             layer=layer,
@@ -101,7 +107,7 @@ class Catalogue:
             return self._specs[name]
         except KeyError:
             raise UnknownTableError(
-                f"Unknown table '{name}': it is not in the catalogue (jobs/common/tables.yaml). "
+                f"Unknown table '{name}': it is not in the catalogue (jobs/common/tables/*.yaml). "
                 f"Known tables: {', '.join(sorted(self._specs))}"
             ) from None
 

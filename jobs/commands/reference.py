@@ -1,4 +1,4 @@
-"""Subcommand definitions. Each is argument parsing plus one call into a job's ``run``."""
+"""`minsheng reference load`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,54 @@
+"""Shared fixtures: one Spark session (test profile) per test run, on a lake in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Settings that must exist before pyspark/airflow are imported anywhere.
+os.environ.setdefault("MINSHENG_PROFILE", "test")
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYSPARK_PYTHON", str(Path(os.sys.executable)))
+os.environ.setdefault("TZ", "Asia/Shanghai")
+# A fixed pseudonymisation key for tests only; real runs take it from the environment / Airflow.
+os.environ.setdefault("MINSHENG_PII_KEY", "test-only-key-not-for-production")
+
+
+@pytest.fixture(scope="session")
+def test_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("minsheng")
+
+
+@pytest.fixture(scope="session")
+def settings(test_root):
+    from jobs.common.config import load_settings
+
+    for key, sub in (("LAKE", "lake"), ("LANDING", "landing"), ("GROUND_TRUTH", "ground_truth"), ("WORK", "tmp")):
+        os.environ[f"MINSHENG_{key}_URI"] = str(test_root / sub)
+    return load_settings("test")
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    from jobs.common.session import get_spark
+
+    session = get_spark(settings, app_name="minsheng-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def catalogue(settings):
+    from jobs.common.catalogue import Catalogue
+
+    return Catalogue(settings)
+
+
+@pytest.fixture(scope="session")
+def reference_loaded(spark, catalogue):
+    """The reference tables loaded once into the test lake; returns the load outcome."""
+    from jobs.reference.load import load_reference
+
+    return load_reference(spark, catalogue)
