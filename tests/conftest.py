@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.s3fixtures"]
+
 # Settings that must exist before pyspark/airflow are imported anywhere.
 os.environ.setdefault("MINSHENG_PROFILE", "test")
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
