@@ -40,7 +40,8 @@ def table(spark: SparkSession, cat: Catalogue, name: str) -> DeltaTable:
 
 def _conform(df: DataFrame, spark: SparkSession, cat: Catalogue, name: str) -> DataFrame:
     """Create the table from ``df``'s schema when missing, then order columns as the table has them."""
-    ensure_table(spark, cat, name, df.schema)
+    if not cat.exists(spark, name):
+        ensure_table(spark, cat, name, df.schema)
     target_cols = table(spark, cat, name).toDF().columns
     missing = [c for c in target_cols if c not in df.columns]
     extra = [c for c in df.columns if c not in target_cols]

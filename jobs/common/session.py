@@ -126,10 +126,16 @@ def _python() -> str:
     return sys.executable
 
 
-def spark_nlp_available(spark: SparkSession) -> bool:
-    """True when the Spark NLP JVM classes are on this session's classpath."""
+def jvm_class_available(spark: SparkSession, class_name: str) -> bool:
+    """True when ``class_name`` loads through the session's class loader (where spark.jars go)."""
+    jvm = spark.sparkContext._jvm
     try:
-        spark.sparkContext._jvm.java.lang.Class.forName("com.johnsnowlabs.nlp.DocumentAssembler")
+        jvm.java.lang.Thread.currentThread().getContextClassLoader().loadClass(class_name)
         return True
     except Exception:
         return False
+
+
+def spark_nlp_available(spark: SparkSession) -> bool:
+    """True when the Spark NLP JVM classes are on this session's classpath."""
+    return jvm_class_available(spark, "com.johnsnowlabs.nlp.DocumentAssembler")

@@ -1,0 +1,71 @@
+"""The one session factory: JARs on the classpath, clear errors for a broken set-up."""
+
+import os
+import stat
+
+import pytest
+
+from jobs.common import jars
+from jobs.common.config import ConfigError, load_settings
+from jobs.common.session import (
+    _java_checked,
+    java_major_version,
+    jvm_class_available,
+    spark_conf_for,
+    spark_nlp_available,
+)
+
+
+def test_session_has_delta_and_the_s3a_filesystem(spark):
+    assert jvm_class_available(spark, "org.apache.hadoop.fs.s3a.S3AFileSystem")
+    assert jvm_class_available(spark, "io.delta.tables.DeltaTable")
+    assert not jvm_class_available(spark, "org.example.NoSuchClass")
+    # the s3a:// scheme resolves to the S3A filesystem class through Hadoop itself
+    jvm = spark.sparkContext._jvm
+    fs_class = jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass("s3a", spark.sparkContext._jsc.hadoopConfiguration())
+    assert fs_class.getName() == "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    assert spark.conf.get("spark.sql.session.timeZone") == "Asia/Shanghai"
+    assert spark.conf.get("spark.sql.extensions") == "io.delta.sql.DeltaSparkSessionExtension"
+
+
+@pytest.mark.skipif(not jars.spark_nlp_jars(),
+                    reason="BLOCKED: spark-nlp_2.13:7.0.0 is not served by the reachable Maven Central")
+def test_spark_nlp_pipeline_runs_in_the_same_session(spark):
+    from pyspark.ml import Pipeline
+    from sparknlp.annotator import Tokenizer
+    from sparknlp.base import DocumentAssembler, Finisher
+
+    assert spark_nlp_available(spark)
+    df = spark.createDataFrame([("小区 停水 三天",)], ["text"])
+    pipe = Pipeline(stages=[DocumentAssembler().setInputCol("text").setOutputCol("doc"),
+                            Tokenizer().setInputCols(["doc"]).setOutputCol("tok"),
+                            Finisher().setInputCols(["tok"]).setOutputCols(["tokens"])])
+    assert pipe.fit(df).transform(df).first()["tokens"] == ["小区", "停水", "三天"]
+
+
+def test_missing_jars_give_one_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINSHENG_JARS_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"Spark JARs missing .*delta-spark_4.2_2.13.*Run `make setup`"):
+        spark_conf_for(load_settings("test", env={}))
+
+
+def test_missing_java_gives_one_clear_message(tmp_path):
+    with pytest.raises(ConfigError, match=r"No Java found \(JAVA_HOME=.*needs Java 17 or newer"):
+        java_major_version(str(tmp_path / "no-jdk"))
+
+
+def test_unsupported_java_is_refused(tmp_path):
+    fake = tmp_path / "jdk11" / "bin"
+    fake.mkdir(parents=True)
+    java = fake / "java"
+    java.write_text('#!/bin/sh\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n')
+    java.chmod(java.stat().st_mode | stat.S_IEXEC)
+    assert java_major_version(str(tmp_path / "jdk11")) == 11
+    with pytest.raises(ConfigError, match="Java 11 found, but Spark 4.2 needs Java 17–25"):
+        _java_checked(17, 25, str(tmp_path / "jdk11"))
+
+
+def test_spark_conf_puts_every_core_jar_on_spark_jars():
+    conf = spark_conf_for(load_settings("test", env={}))
+    listed = conf["spark.jars"].split(",")
+    assert {os.path.basename(p) for p in listed} >= {j.name for j in jars.core_jars()}
