@@ -1,0 +1,40 @@
+"""minsheng_daily: one run per city day — landing → bronze → silver → quality gate → gold → PII scan → publish.
+
+The day is the data interval ``[D 00:00, D+1 00:00)`` Asia/Shanghai (a data-interval timetable: in
+Airflow 3 a bare cron no longer implies one). ``max_active_runs=1``: days are processed in order,
+because standardise MERGEs late lifecycle events into the current state of earlier days' orders.
+Each task writes only the Delta tables of its step and holds that step's pool (one slot), so the
+daily and backfill DAGs never write the same table at once. History: ``minsheng_backfill``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, dag
+
+from jobs.ops.dagkit import TAGS, default_args, step_task, wait_for_landing
+from jobs.ops.days import CITY_TZ
+from jobs.ops.plan import CHANNELS
+
+
+@dag(
+    dag_id="minsheng_daily",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="Asia/Shanghai"),
+    start_date=datetime(2025, 1, 1, tzinfo=CITY_TZ),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
+    default_args=default_args(execution_timeout=timedelta(hours=1)),
+    tags=[*TAGS, "daily"],
+    doc_md=__doc__,
+)
+def minsheng_daily():
+    landed = wait_for_landing()
+    bronze = [step_task("ingest", channel=ch) for ch in CHANNELS]
+    silver = step_task("standardise")
+    landed >> bronze >> silver
+    silver >> step_task("quality") >> step_task("indicators") >> step_task("pii_scan") >> step_task("publish")
+
+
+minsheng_daily()

@@ -1,0 +1,42 @@
+"""Days from data intervals, backfill chunks and publish periods (pure functions)."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from jobs.ops.days import CITY_TZ, chunks, interval_days, month_chunks, publish_periods
+
+
+def test_daily_interval_is_the_city_day():
+    start = datetime(2025, 3, 1, tzinfo=CITY_TZ)
+    end = datetime(2025, 3, 2, tzinfo=CITY_TZ)
+    assert interval_days(start, end) == (date(2025, 3, 1), date(2025, 3, 1))
+    # the same interval expressed in UTC (how Airflow hands it over) is still 1 March in the city
+    assert interval_days(start.astimezone(UTC), end.astimezone(UTC)) == (date(2025, 3, 1), date(2025, 3, 1))
+
+
+def test_weekly_interval_and_naive_bounds():
+    assert interval_days(datetime(2025, 3, 3, tzinfo=CITY_TZ), datetime(2025, 3, 10, tzinfo=CITY_TZ)) == (
+        date(2025, 3, 3), date(2025, 3, 9))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        interval_days(datetime(2025, 3, 1), datetime(2025, 3, 2))
+
+
+def test_chunks_cover_the_range_in_order():
+    assert chunks(date(2025, 1, 1), date(2025, 1, 10), 4) == [
+        (date(2025, 1, 1), date(2025, 1, 4)), (date(2025, 1, 5), date(2025, 1, 8)),
+        (date(2025, 1, 9), date(2025, 1, 10))]
+    assert month_chunks(date(2024, 12, 15), date(2025, 2, 3)) == [
+        (date(2024, 12, 15), date(2024, 12, 31)), (date(2025, 1, 1), date(2025, 1, 31)),
+        (date(2025, 2, 1), date(2025, 2, 3))]
+    with pytest.raises(ValueError, match="empty range"):
+        chunks(date(2025, 1, 2), date(2025, 1, 1), 3)
+
+
+def test_publish_periods_complete_weeks_and_months_once():
+    # 2025-03-24 is a Monday; 30 March a Sunday; 31 March ends the month
+    got = publish_periods(date(2025, 3, 28), date(2025, 4, 1))
+    assert got == [("day", date(2025, 3, 28), date(2025, 4, 1)),
+                   ("week", date(2025, 3, 24), date(2025, 3, 30)),
+                   ("month", date(2025, 3, 1), date(2025, 3, 31))]
+    assert publish_periods(date(2025, 3, 5), date(2025, 3, 5)) == [("day", date(2025, 3, 5), date(2025, 3, 5))]
