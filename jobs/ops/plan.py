@@ -32,17 +32,29 @@ def pool_for(step: str, channel: str | None = None) -> str:
     """The Airflow pool (size 1) of the Delta tables a step writes.
 
     Every Delta table has exactly one writing step (its catalogue ``owner``), so one pool per writer
-    serialises all writes to its tables across ``minsheng_daily`` and ``minsheng_backfill``. Ingest
-    writes one bronze table per channel, so it gets one pool per channel.
+    serialises all writes to its tables across ``minsheng_daily`` and ``minsheng_backfill``.
+
+    Ingest fans out per channel, but every channel also MERGEs into the shared ingest tables
+    (``quarantine``, ``bronze_raw_text``, ``ops_ingest_log``, ``ops_ingested_file``) on the same ``dt``
+    partitions — concurrent MERGEs there conflict in Delta — so the channel tasks share the one
+    ``delta_ingest`` pool: they run one at a time, in any order. ``PER_CHANNEL_INGEST_POOLS`` switches to
+    one pool per channel once those shared tables are written conflict-free (partitioned by channel).
     """
     if step not in STEPS:
         raise ValueError(f"unknown step {step!r}; known: {', '.join(STEPS)}")
-    return f"delta_{step}_{channel}" if channel else f"delta_{step}"
+    if channel and PER_CHANNEL_INGEST_POOLS:
+        return f"delta_{step}_{channel}"
+    return f"delta_{step}"
+
+
+#: See ``pool_for``: False while the ingest channels share bookkeeping tables.
+PER_CHANNEL_INGEST_POOLS = False
 
 
 def all_pools() -> list[str]:
     """Every pool the DAGs use (``infra/airflow.sh`` creates them with one slot each)."""
-    return [pool_for("ingest", ch) for ch in CHANNELS] + [pool_for(s) for s in STEPS if s != "ingest"]
+    names = [pool_for("ingest", ch) for ch in CHANNELS] + [pool_for(s) for s in STEPS if s != "ingest"]
+    return list(dict.fromkeys(names))
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,135 @@
+"""The Airflow UI, checked as a person would: log in through headless Chromium and see the project's
+DAGs with their last runs. Starts ``airflow standalone`` on loopback (``infra/airflow.sh start``) with
+a private AIRFLOW_HOME, triggers a ``minsheng_daily`` run for a day whose delivery has not arrived
+(its landing sensor waits: no Spark is started), and keeps a screenshot in ``var/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "var" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+RUN_DAY = "2025-03-01"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="run infra/install-chromium.sh first"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api(base: str, path: str, token: str | None = None, body: dict | None = None, method: str | None = None):
+    req = urllib.request.Request(base + path, method=method or ("POST" if body is not None else "GET"),
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def airflow_server():
+    home = Path(tempfile.mkdtemp(prefix="minsheng-airflow-ui-"))
+    landing = Path(tempfile.mkdtemp(prefix="minsheng-empty-landing-"))
+    port = _free_port()
+    env = {**os.environ, "MINSHENG_AIRFLOW_HOME": str(home), "MINSHENG_AIRFLOW_PORT": str(port),
+           "MINSHENG_PROFILE": "local", "MINSHENG_LANDING_URI": str(landing),
+           "MINSHENG_AIRFLOW_PIDFILE": str(home / "airflow.pid"), "MINSHENG_AIRFLOW_LOG": str(home / "airflow.log")}
+    for key in [k for k in env if k.startswith("AIRFLOW")]:
+        env.pop(key)  # the test session's own Airflow settings must not leak into the server
+    script = str(ROOT / "infra" / "airflow.sh")
+    started = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=900)
+    try:
+        assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-3000:]
+        base = f"http://127.0.0.1:{port}"
+        password = (home / "admin-password").read_text().strip()
+        token = _api(base, "/auth/token", body={"username": "admin", "password": password})["access_token"]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:  # wait for the DAG processor to parse dags/
+            ids = {d["dag_id"] for d in _api(base, "/api/v2/dags", token)["dags"]}
+            if {"minsheng_daily", "minsheng_backfill"} <= ids:
+                break
+            time.sleep(3)
+        _api(base, "/api/v2/dags/minsheng_daily", token, body={"is_paused": False}, method="PATCH")
+        run = _api(base, "/api/v2/dags/minsheng_daily/dagRuns", token,
+                   body={"logical_date": f"{RUN_DAY}T00:00:00+08:00", "dag_run_id": f"ui_check_{RUN_DAY}"})
+        yield {"base": base, "password": password, "token": token, "run": run, "home": home}
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, text=True, timeout=120)
+        shutil.rmtree(landing, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1600,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def _wait_text(driver, texts: list[str], timeout: float = 180) -> str:
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        if all(t in body for t in texts):
+            return body
+        time.sleep(1)
+    raise AssertionError(f"page never showed {texts}; it shows:\n{body[:3000]}")
+
+
+def test_login_and_see_dags_with_their_last_runs(airflow_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = airflow_server["base"]
+    browser.get(base + "/")
+    wait = WebDriverWait(browser, 180)
+    user = wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    user.send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(airflow_server["password"])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    browser.get(base + "/dags")
+    body = _wait_text(browser, ["minsheng_daily", "minsheng_backfill"])
+    assert "Log in" not in body
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "airflow-dags.png"))
+
+    # the run we triggered is the daily DAG's last run, shown on its page with the run id and the day
+    browser.get(f"{base}/dags/minsheng_daily/runs")
+    _wait_text(browser, [f"ui_check_{RUN_DAY}"])
+    browser.save_screenshot(str(ARTIFACTS / "airflow-daily-runs.png"))
+    browser.get(f"{base}/dags/minsheng_daily")
+    _wait_text(browser, ["wait_for_landing"])
+    browser.save_screenshot(str(ARTIFACTS / "airflow-daily.png"))
