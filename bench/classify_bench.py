@@ -1,0 +1,150 @@
+"""Benchmarks of 诉求智能分类 → bench/results/classify_*.json (+ one line of text each).
+
+  .venv/bin/python bench/classify_bench.py real   # 5-fold CV on the Hangzhou 留言 data vs a scikit-learn reference
+  .venv/bin/python bench/classify_bench.py score  # training time and scoring orders/s on a synthetic silver frame
+
+``real``: the Spark pipeline of ``minsheng classify-eval`` and a scikit-learn char TF-IDF + LinearSVC
+reference (default and class-balanced) on exactly the same folds (scikit-learn is a bench-only reference).
+``score``: trains the four targets on ``--train-rows`` silver-shaped orders, then scores ``--rows`` orders
+with all four pipelines (one Spark job, written to the ``noop`` sink) and reports orders/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+REAL = Path(os.environ.get("MINSHENG_REAL_DATA", "/work/shared/data/real")) / "hangzhou_liuyan" / \
+    "hangzhou_liuyan_messages.csv"
+
+
+def _machine() -> dict:
+    return {"cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0], "python": platform.python_version()}
+
+
+def _write(name: str, payload: dict, line: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    (RESULTS / f"{name}.txt").write_text(line + "\n", encoding="utf-8")
+    print(line)
+
+
+def sklearn_reference(texts, labels, folds, k: int, class_weight=None) -> dict:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.svm import LinearSVC
+
+    acc, mf = [], []
+    for i in range(k):
+        tr, te = folds != i, folds == i
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        clf = LinearSVC(class_weight=class_weight).fit(vec.fit_transform(texts[tr]), labels[tr])
+        pred = clf.predict(vec.transform(texts[te]))
+        acc.append(accuracy_score(labels[te], pred))
+        mf.append(f1_score(labels[te], pred, average="macro"))
+    return {"per_fold_accuracy": acc, "per_fold_macro_f1": mf, "mean_accuracy": float(np.mean(acc)),
+            "mean_macro_f1": float(np.mean(mf))}
+
+
+def bench_real(args) -> None:
+
+    from models.classify.cv import DEFAULT_WEIGHT_POWER, cross_validate, read_labelled_csv, stratified_folds
+
+    cols = ["title", "content"]
+    df = read_labelled_csv(str(REAL), cols, "domain")
+    t0 = time.perf_counter()
+    spark_res = cross_validate(df, cols, "domain", args.folds, args.seed, weight_power=DEFAULT_WEIGHT_POWER)
+    spark_s = time.perf_counter() - t0
+    texts = (df["title"] + "。" + df["content"]).str.replace(r"\s+", "", regex=True).str.lower().to_numpy()
+    labels = df["domain"].to_numpy()
+    folds = stratified_folds(labels.tolist(), args.folds, args.seed)
+    ref = sklearn_reference(texts, labels, folds, args.folds)
+    ref_bal = sklearn_reference(texts, labels, folds, args.folds, class_weight="balanced")
+    payload = {
+        "data": "hangzhou_liuyan_messages.csv (title + content -> domain)", "rows": len(df), "folds": args.folds,
+        "seed": args.seed, "minsheng_spark": {**spark_res, "seconds": round(spark_s, 1)},
+        "sklearn_tfidf_linearsvc": ref, "sklearn_tfidf_linearsvc_balanced": ref_bal, "machine": _machine(),
+    }
+    _write("classify_real_cv", payload,
+           f"classify real CV ({len(df)} rows, {args.folds} folds, seed {args.seed}): minsheng macro_f1="
+           f"{spark_res['mean_macro_f1']:.4f} acc={spark_res['mean_accuracy']:.4f}; sklearn LinearSVC macro_f1="
+           f"{ref['mean_macro_f1']:.4f} acc={ref['mean_accuracy']:.4f}; balanced LinearSVC macro_f1="
+           f"{ref_bal['mean_macro_f1']:.4f}")
+
+
+def bench_score(args) -> None:
+    from pyspark.sql import functions as F
+
+    from jobs.common.config import load_settings
+    from jobs.common.session import get_spark
+    from models.classify import pipeline as P
+    from models.classify.score import predict
+    from models.classify.train import TARGETS, TEXT_COLS
+    from tests.models.classify.silver_factory import silver_frame
+
+    settings = load_settings()
+    spark = get_spark(settings)
+    base = silver_frame(spark, args.train_rows, date(2026, 1, 1), 90, seed=1).cache()
+    base.count()
+    models, fit = {}, {}
+    for name, t in TARGETS.items():
+        counts = {r[0]: r[1] for r in base.groupBy(t.label_col).count().collect()}
+        labels = sorted(counts)
+        data = P.with_weights(P.label_index(base, t.label_col, labels), t.label_col, P.class_weights(counts, t.weight_power))
+        t0 = time.perf_counter()
+        models[name] = P.build_pipeline("lr_char_tfidf", labels, TEXT_COLS).fit(data)
+        fit[name] = round(time.perf_counter() - t0, 1)
+    # scoring input: the base rows replicated (distinct order ids), materialised once as Parquet
+    reps = max(1, args.rows // args.train_rows)
+    path = f"{settings.work_uri}/bench_classify_score_input"
+    (base.crossJoin(spark.range(reps).withColumnRenamed("id", "rep"))
+     .withColumn("order_id", F.concat_ws("-", "order_id", "rep")).drop("rep")
+     .select("order_id", "accept_date", *TEXT_COLS).write.mode("overwrite").parquet(path))
+    orders = spark.read.parquet(path)
+    n = orders.count()
+    per_target = {}
+    for name, model in models.items():
+        t0 = time.perf_counter()
+        predict(orders, model, name, name, "bench", args.scored_at).write.format("noop").mode("overwrite").save()
+        per_target[name] = round(n / (time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    parts = [predict(orders, m, name, name, "bench", args.scored_at) for name, m in models.items()]
+    union = parts[0]
+    for p in parts[1:]:
+        union = union.unionByName(p)
+    union.write.format("noop").mode("overwrite").save()
+    all_s = time.perf_counter() - t0
+    payload = {"train_rows": args.train_rows, "fit_seconds": fit, "scored_orders": n,
+               "orders_per_s_per_target": per_target, "orders_per_s_all_four_targets": round(n / all_s),
+               "seconds_all_four": round(all_s, 1), "spark_master": settings.spark_master, "machine": _machine()}
+    _write("classify_score", payload,
+           f"classify scoring: {n} orders, all four targets in {all_s:.1f}s = {n / all_s:,.0f} orders/s "
+           f"(per target: {per_target}); fit on {args.train_rows} rows: {fit}")
+
+
+def main() -> None:
+    from datetime import datetime
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["real", "score"])
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--train-rows", type=int, default=20_000)
+    args = p.parse_args()
+    args.scored_at = datetime(2026, 1, 1)
+    {"real": bench_real, "score": bench_score}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()

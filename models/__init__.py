@@ -1,0 +1,1 @@
+"""ML code of minsheng: classifiers, forecasters and their MLflow plumbing (``models.common``)."""
