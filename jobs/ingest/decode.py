@@ -1,0 +1,194 @@
+"""Delivery files → one record per row, with the raw line, its line number and structural errors.
+
+This is the one step in Python (run on the executors through ``mapInPandas``): Spark's own readers
+cannot tell a UTF-8 file from an undeclared GBK one, keep the raw line of a broken row with its line
+number, or say *why* a row is broken. Everything after this (required fields, times, codes) is
+Spark column logic.
+
+Encoding rule (landing contract): a file that is valid UTF-8 is UTF-8; otherwise the encoding that
+decodes most of its lines (UTF-8 or GBK) is the file's, and a line that does not decode in it is
+``bad_encoding``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import pandas as pd
+
+from jobs.ingest.channels import Channel
+
+#: Spark DDL of what ``decode_files`` yields.
+DECODED_SCHEMA = (
+    "source_file string, file_hash string, line_no int, raw_line string, encoding string, "
+    "error string, error_detail string, record string, rescued string"
+)
+
+
+def _decodes(data: bytes, enc: str) -> bool:
+    try:
+        data.decode(enc)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def detect_encoding(lines: list[bytes]) -> str:
+    """'utf-8' or 'gbk' for a file given its physical lines."""
+    if all(_decodes(b, "utf-8") for b in lines):
+        return "utf-8"
+    utf8 = sum(_decodes(b, "utf-8") for b in lines if not b.isascii())
+    gbk = sum(_decodes(b, "gbk") for b in lines if not b.isascii())
+    return "utf-8" if utf8 >= gbk else "gbk"
+
+
+def _split_lines(content: bytes) -> list[bytes]:
+    lines = content.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
+
+
+def _strval(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _flatten(obj: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in obj.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            nested = _flatten(v, key + ".")
+            out.update(nested if nested else {key: None})
+        else:
+            out[key] = v
+    return out
+
+
+def _row(path, fhash, line_no, raw, enc, error=None, detail=None, record=None, rescued=None) -> dict:
+    return {"source_file": path, "file_hash": fhash, "line_no": line_no, "raw_line": raw, "encoding": enc,
+            "error": error, "error_detail": detail, "record": record, "rescued": rescued}
+
+
+def _decode_jsonl(ch: Channel, path: str, fhash: str, content: bytes) -> Iterator[dict]:
+    lines = _split_lines(content)
+    enc = detect_encoding(lines)
+    for i, b in enumerate(lines, start=1):
+        if not b.strip():
+            continue
+        try:
+            text = b.decode(enc)
+        except UnicodeDecodeError as exc:
+            yield _row(path, fhash, i, b.decode(enc, errors="replace"), enc, "bad_encoding", str(exc))
+            continue
+        try:
+            obj = json.loads(text)
+            if not isinstance(obj, dict):
+                raise ValueError(f"a JSON {type(obj).__name__}, not an object")
+        except ValueError as exc:
+            yield _row(path, fhash, i, text, enc, "truncated_line", f"not a complete JSON object: {exc}")
+            continue
+        flat = _flatten(obj)
+        record = {col: _strval(flat.get(src)) for src, col in ch.fields.items()}
+        # a nested object the contract knows (user, location) is not "extra" when present
+        known_prefixes = {s.split(".")[0] for s in ch.fields if "." in s}
+        extra = {k: v for k, v in flat.items() if k not in ch.fields and k not in known_prefixes}
+        yield _row(path, fhash, i, text, enc, record=json.dumps(record, ensure_ascii=False),
+                   rescued=json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None)
+
+
+def _csv_fields(text: str) -> list[str] | None:
+    rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    return rows[0] if len(rows) == 1 else None
+
+
+def _decode_csv(ch: Channel, path: str, fhash: str, content: bytes) -> Iterator[dict]:
+    lines = _split_lines(content)
+    enc = detect_encoding(lines)
+    if not lines:
+        return
+    try:
+        header = next(csv.reader([lines[0].decode(enc).lstrip("\ufeff")]))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: the header row cannot be read ({exc})") from exc
+    missing = [h for h in ch.fields if h not in header]
+    if missing:
+        raise ValueError(f"{path}: header lacks the contract columns {missing}; got {header}")
+    n = len(header)
+    i = 1
+    while i < len(lines):
+        b = lines[i]
+        line_no = i + 1
+        if not b.strip():
+            i += 1
+            continue
+        consumed = 1
+        if b.count(b'"') % 2 == 1:  # a quoted field may span lines: join while it parses to n fields
+            joined = b
+            for j in range(i + 1, min(i + 20, len(lines))):
+                joined = joined + b"\n" + lines[j]
+                if joined.count(b'"') % 2 == 0:
+                    try:
+                        f = _csv_fields(joined.decode(enc))
+                    except (UnicodeDecodeError, csv.Error):
+                        f = None
+                    if f is not None and len(f) == n:
+                        b, consumed = joined, j - i + 1
+                    break
+        i += consumed
+        try:
+            text = b.decode(enc)
+        except UnicodeDecodeError as exc:
+            yield _row(path, fhash, line_no, b.decode(enc, errors="replace"), enc, "bad_encoding", str(exc))
+            continue
+        try:
+            fields = _csv_fields(text)
+        except csv.Error as exc:
+            fields, err = None, str(exc)
+        else:
+            err = "not one CSV record"
+        if fields is None or len(fields) < n:
+            got = "unparsable" if fields is None else f"{len(fields)} of {n} fields"
+            yield _row(path, fhash, line_no, text, enc, "truncated_line", f"{got}: {err if fields is None else ''}".strip())
+            continue
+        if len(fields) > n:
+            yield _row(path, fhash, line_no, text, enc, "malformed_row", f"{len(fields)} fields, header has {n}")
+            continue
+        values = dict(zip(header, fields, strict=True))
+        record = {col: (values.get(src) or None) for src, col in ch.fields.items()}
+        extra = {k: v for k, v in values.items() if k not in ch.fields}
+        yield _row(path, fhash, line_no, text, enc, record=json.dumps(record, ensure_ascii=False),
+                   rescued=json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None)
+
+
+def decode_file(ch: Channel, path: str, fhash: str, content: bytes) -> list[dict]:
+    """All records of one delivery file (pure; used by ``decode_files`` and by tests)."""
+    gen = _decode_csv if ch.fmt == "csv" else _decode_jsonl
+    return list(gen(ch, path, fhash, content))
+
+
+def decode_files(ch: Channel):
+    """A ``mapInPandas`` function: (path, file_hash, content) batches → decoded records."""
+    columns = [c.split()[0] for c in DECODED_SCHEMA.split(", ")]
+
+    def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            rows: list[dict] = []
+            for path, fhash, content in zip(pdf["path"], pdf["file_hash"], pdf["content"], strict=True):
+                rows.extend(decode_file(ch, path, fhash, bytes(content)))
+            out = pd.DataFrame(rows, columns=columns)
+            out["line_no"] = out["line_no"].astype("int32")
+            yield out
+
+    return fn

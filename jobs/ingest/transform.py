@@ -1,0 +1,114 @@
+"""Pure transforms of the ingest step: decoded records → bronze rows and quarantine rows."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from jobs.ingest.channels import Channel
+
+LINEAGE = ["dt", "source_file", "file_hash", "line_no", "batch_id", "ingest_time", "row_hash", "encoding"]
+QUARANTINE_COLUMNS = ["channel", "dt", "source_file", "file_hash", "line_no", "batch_id", "reason_code",
+                      "reason_detail", "record_id", "raw_line", "ingest_time"]
+RAW_TEXT_COLUMNS = ["content_raw_ref", "channel", "record_id", "title", "content", "address", "dt", "batch_id",
+                    "ingest_time"]
+
+
+def record_schema(ch: Channel) -> StructType:
+    return StructType([StructField(c, StringType()) for c in ch.columns])
+
+
+def parse_time(col: Column, fmt: str) -> Column:
+    """A channel's time string → TIMESTAMP (null when unparsable); local times are Asia/Shanghai."""
+    if fmt == "epoch_ms":
+        return F.when(F.trim(col).rlike(r"^[0-9]{10,14}$"), F.timestamp_millis(F.trim(col).cast("long")))
+    if fmt == "iso_offset":
+        return F.coalesce(F.try_to_timestamp(col, F.lit("yyyy-MM-dd'T'HH:mm:ssXXX")),
+                          F.try_to_timestamp(col, F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSXXX")))
+    return F.try_to_timestamp(F.concat(col, F.lit(" +08:00")), F.lit(f"{fmt} XXX"))
+
+
+def code_domains(codelist: DataFrame, category: DataFrame, district: DataFrame, street: DataFrame,
+                 department: DataFrame) -> dict[str, list[str]]:
+    """Every code domain a channel may check, as small Python lists (collected once per run)."""
+    rows = codelist.select("codelist", "code", "name").collect()
+    domains: dict[str, list[str]] = {}
+    for r in rows:
+        domains.setdefault(r["codelist"], []).append(r["code"])
+    domains["appeal_name"] = [r["name"] for r in rows if r["codelist"] == "CL-APPEAL"]
+    domains["urgency_name"] = [r["name"] for r in rows if r["codelist"] == "CL-URG"]
+    domains["category"] = [r[0] for r in category.select("l3_code").distinct().collect()]
+    domains["district"] = [r[0] for r in district.select("district_code").distinct().collect()]
+    domains["street"] = [r[0] for r in street.select("street_code").distinct().collect()]
+    domains["department"] = [r[0] for r in department.select("dept_code").distinct().collect()]
+    domains["online_source"] = ["web", "wechat", "app"]
+    domains["yes_no"] = ["是", "否"]
+    return domains
+
+
+def _blank(c: Column) -> Column:
+    return c.isNull() | (F.trim(c) == "")
+
+
+def validate(decoded: DataFrame, ch: Channel, domains: dict[str, list[str]]) -> DataFrame:
+    """Parse each decoded record and attach ``reason_code`` / ``reason_detail`` (null when clean).
+
+    Order of checks: structural error from decoding, then missing required field, unparsable time,
+    unknown code.
+    """
+    df = decoded.withColumn("_r", F.from_json("record", record_schema(ch)))
+    for c in ch.columns:
+        df = df.withColumn(c, F.col(f"_r.{c}"))
+    df = df.drop("_r")
+    missing = [F.when(_blank(F.col(c)), F.lit(c)) for c in ch.required]
+    bad_time = [F.when(~_blank(F.col(c)) & parse_time(F.col(c), ch.time_format).isNull(), F.lit(c))
+                for c in (ch.time_field, *ch.optional_times)]
+    unknown = [F.when(~_blank(F.col(c)) & ~F.trim(F.col(c)).isin(domains[d]), F.concat(F.lit(f"{c}="), F.col(c)))
+               for c, d in ch.codes.items()]
+    first_missing = F.coalesce(*missing) if missing else F.lit(None)
+    first_bad_time = F.coalesce(*bad_time)
+    first_unknown = F.coalesce(*unknown) if unknown else F.lit(None)
+    reason = (F.when(F.col("error").isNotNull(), F.col("error"))
+              .when(first_missing.isNotNull(), F.lit("missing_field"))
+              .when(first_bad_time.isNotNull(), F.lit("bad_time"))
+              .when(first_unknown.isNotNull(), F.lit("unknown_code")))
+    detail = (F.when(F.col("error").isNotNull(), F.col("error_detail"))
+              .when(first_missing.isNotNull(), F.concat(F.lit("required field empty: "), first_missing))
+              .when(first_bad_time.isNotNull(), F.concat(F.lit("unparsable time in "), first_bad_time))
+              .when(first_unknown.isNotNull(), F.concat(F.lit("code not in its list: "), first_unknown)))
+    return df.withColumn("reason_code", reason).withColumn("reason_detail", detail)
+
+
+def with_lineage(df: DataFrame, channel: str, ingest_time: Column) -> DataFrame:
+    """Batch id (channel + delivery day + content hash: deterministic), ingest time and row hash."""
+    batch = F.concat_ws("-", F.lit(channel), F.date_format("dt", "yyyyMMdd"), F.substring("file_hash", 1, 16))
+    return (df.withColumn("batch_id", batch)
+            .withColumn("ingest_time", ingest_time)
+            .withColumn("row_hash", F.sha2(F.concat_ws("\u0001", F.col("file_hash"), F.col("raw_line")), 256)))
+
+
+def bronze_rows(validated: DataFrame, ch: Channel) -> DataFrame:
+    """Accepted rows in bronze shape: as-received strings (free text excluded), rescued data, lineage."""
+    ok = validated.filter(F.col("reason_code").isNull())
+    ref = F.concat_ws(":", F.col("file_hash"), F.col("line_no").cast("string"))
+    return ok.select(*ch.bronze_columns, F.col("rescued").alias("_rescued_data"),
+                     ref.alias("content_raw_ref"), *LINEAGE)
+
+
+def raw_text_rows(validated: DataFrame, ch: Channel) -> DataFrame:
+    """Accepted rows' free text for the restricted ``bronze_raw_text`` table."""
+    ok = validated.filter(F.col("reason_code").isNull())
+    ref = F.concat_ws(":", F.col("file_hash"), F.col("line_no").cast("string"))
+    text = {c: (F.col(c) if c in ch.text_fields else F.lit(None).cast("string")) for c in ("title", "content", "address")}
+    return ok.select(ref.alias("content_raw_ref"), F.lit(ch.name).alias("channel"),
+                     F.col(ch.id_field).alias("record_id"), text["title"].alias("title"),
+                     text["content"].alias("content"), text["address"].alias("address"),
+                     "dt", "batch_id", "ingest_time")
+
+
+def quarantine_rows(validated: DataFrame, ch: Channel) -> DataFrame:
+    bad = validated.filter(F.col("reason_code").isNotNull())
+    rid = F.col(ch.id_field) if ch.id_field in validated.columns else F.lit(None).cast("string")
+    return bad.select(F.lit(ch.name).alias("channel"), "dt", "source_file", "file_hash", "line_no", "batch_id",
+                      "reason_code", "reason_detail", rid.alias("record_id"), "raw_line", "ingest_time")
