@@ -1,0 +1,114 @@
+"""类案 job: 并单 suggestions and 类案 clusters over the orders of a date range (+ scoring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.common.config import Settings
+from models.cases import cluster, dedup, text
+
+log = logging.getLogger(__name__)
+
+DEDUP_SIMILARITY = 0.5
+
+
+def documents(orders: DataFrame) -> DataFrame:
+    """Order text as documents: ``doc_id, text, accept_time, district_code, group_key, category_code, shingles``."""
+    body = F.concat_ws("。", F.coalesce("title", F.lit("")), F.coalesce("content_redacted", F.lit("")))
+    docs = orders.select(
+        F.col("order_id").alias("doc_id"), body.alias("text"), "accept_time", "district_code",
+        F.col("category_l2_code").alias("group_key"), F.col("category_l3_code").alias("category_code"),
+    )
+    return text.shingles(docs)
+
+
+def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: dt.date | None = None,
+            min_similarity: float = DEDUP_SIMILARITY) -> dict[str, DataFrame]:
+    """``suggestions``, ``members`` and ``clusters`` frames for the given orders."""
+    cfg = cfg or cluster.ClusterConfig()
+    docs = documents(orders).cache()
+    pairs = dedup.similar_pairs(docs, min_similarity).cache()
+    suggestions = dedup.merge_suggestions(docs, pairs)
+    members = cluster.clusters(docs, pairs, cfg).cache()
+    described = cluster.describe(docs, members, as_of)
+    return {"suggestions": suggestions, "members": members.withColumnRenamed("doc_id", "order_id"),
+            "clusters": described, "pairs": pairs}
+
+
+def evaluate(members: DataFrame, suggestions: DataFrame, orders: DataFrame, gt_incidents: DataFrame) -> dict[str, Any]:
+    """Purity and ARI of the clusters over the orders of planted class cases and duplicate storms,
+    and the share of duplicate-storm orders that got a 并单 suggestion inside their storm."""
+    from sklearn.metrics import adjusted_rand_score
+
+    planted = gt_incidents.where(F.col("type").isin("class_case_prepaid", "duplicate_storm")).select(
+        "incident_id", "type", F.explode("order_ids").alias("source_order_id")
+    ).distinct()
+    truth = planted.join(orders.select("order_id", "source_order_id"), "source_order_id")
+    pdf = truth.join(members, "order_id", "left").select("order_id", "incident_id", "type", "cluster_id").toPandas()
+    if pdf.empty:
+        return {"planted_orders": 0}
+    pdf["pred"] = pdf["cluster_id"].fillna("single:" + pdf["order_id"])
+    purity_num = pdf.groupby("pred")["incident_id"].agg(lambda s: s.value_counts().iloc[0]).sum()
+    # share of each incident's orders in its biggest cluster (how "one cluster" it came out)
+    biggest = pdf[pdf.cluster_id.notna()].groupby("incident_id")["cluster_id"].agg(lambda s: s.value_counts().iloc[0])
+    completeness = (biggest.reindex(pdf.incident_id.unique()).fillna(0) / pdf.groupby("incident_id").size()).mean()
+    storm = truth.where(F.col("type") == "duplicate_storm").select("order_id", "incident_id")
+    sug = suggestions.join(storm, "order_id").join(
+        storm.select(F.col("order_id").alias("merge_into_id"), F.col("incident_id").alias("target_inc")), "merge_into_id"
+    ).where(F.col("incident_id") == F.col("target_inc")).count()
+    n_storm = storm.count()
+    masters = storm.select("incident_id").distinct().count()
+    return {
+        "planted_orders": len(pdf),
+        "incidents": int(pdf.incident_id.nunique()),
+        "purity": float(purity_num / len(pdf)),
+        "ari": float(adjusted_rand_score(pdf["incident_id"], pdf["pred"])),
+        "mean_share_in_main_cluster": float(completeness),
+        "storm_orders": n_storm,
+        "storm_merge_recall": float(sug / max(1, n_storm - masters)),
+    }
+
+
+def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+    """Suggestions and clusters over orders accepted in ``[date_from, date_to]``; written with
+    ``run_date = date_to`` to ``gold_merge_suggestion``, ``gold_case_member`` and ``gold_case_cluster``."""
+    from jobs.common import delta
+    from jobs.common.catalogue import Catalogue
+    from jobs.common.session import get_spark
+
+    cat = Catalogue(settings)
+    spark = get_spark(cat.settings, app_name="minsheng-cases")
+    orders = cat.read(spark, "dwd_work_order").where(F.col("accept_date").between(F.lit(date_from), F.lit(date_to)))
+    out = compute(orders, as_of=date_to)
+    rd = F.lit(date_to).alias("run_date")
+    where = f"run_date = '{date_to.isoformat()}'"
+    summary: dict[str, Any] = {"run_date": date_to.isoformat()}
+    for name, frame in (("gold_merge_suggestion", out["suggestions"]), ("gold_case_member", out["members"]),
+                        ("gold_case_cluster", out["clusters"])):
+        frame = frame.select(rd, *frame.columns)
+        delta.overwrite(frame, cat, name, replace_where=where)
+        summary[name] = {"rows": cat.read(spark, name).where(where).count(),
+                         "version": delta.current_version(spark, cat, name)}
+    if cat.exists(spark, "gt_incidents"):
+        summary["evaluation"] = evaluate(out["members"], out["suggestions"], orders, cat.read(spark, "gt_incidents"))
+        _log_mlflow(cat.settings, summary)
+    log.info("cases: %s", json.dumps(summary, default=str, ensure_ascii=False))
+    return summary
+
+
+def _log_mlflow(settings: Settings, summary: dict) -> None:
+    import mlflow
+
+    from models.common import tracking
+
+    client = tracking.configure(settings)
+    exp = tracking.ensure_experiment(client, settings, "cases", "planted_incidents")
+    with mlflow.start_run(experiment_id=exp, run_name=f"cases {summary['run_date']}"):
+        mlflow.log_params(cluster.ClusterConfig().as_dict())
+        mlflow.log_metrics({k: float(v) for k, v in summary["evaluation"].items() if isinstance(v, (int, float))})

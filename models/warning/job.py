@@ -1,0 +1,127 @@
+"""Daily early-warning job: dwd_work_order → gold_early_warning (+ scoring against gt_incidents)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.common.config import Settings
+from models.forecast.series import LEVELS, daily_counts
+from models.warning.detect import BASELINE_WEEKS, WarningConfig, detect, episodes
+
+log = logging.getLogger(__name__)
+
+WARNING_LEVELS = ("street_l3", "district_l2", "city_l3")
+TABLE = "gold_early_warning"
+#: history needed before the first warned day (slow-trend window + 8-week baseline)
+LOOKBACK_DAYS = 14 + 7 * BASELINE_WEEKS
+
+
+def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: WarningConfig | None = None,
+            levels: tuple[str, ...] = WARNING_LEVELS) -> DataFrame:
+    """Warnings (with evidence and status) for each day in ``[date_from, date_to]``.
+
+    Args:
+        orders: ``dwd_work_order`` rows (needs ``accept_date``, ``accept_time``, place and category
+            codes, ``content_redacted``); days from ``date_from - LOOKBACK_DAYS`` are used as history.
+    """
+    cfg = cfg or WarningConfig()
+    start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
+    found = None
+    for level in levels:
+        series = daily_counts(orders, level, start, date_to)
+        part = detect(series, cfg, date_from, date_to)
+        found = part if found is None else found.unionByName(part)
+    eps = episodes(found)
+    return with_evidence(eps, orders, levels)
+
+
+def with_evidence(warnings: DataFrame, orders: DataFrame, levels: tuple[str, ...]) -> DataFrame:
+    """Add up to three redacted example texts of the warned series and day, and the evidence JSON."""
+    examples = None
+    for level in levels:
+        keys = LEVELS[level]
+        key_expr = F.concat_ws("|", *[F.coalesce(F.col(k).cast("string"), F.lit("NA")) for k in keys])
+        text = F.coalesce(F.col("content_redacted"), F.col("title"), F.lit(""))
+        part = orders.select(
+            F.lit(level).alias("level"), key_expr.alias("series_key"), F.col("accept_date").alias("warn_date"),
+            F.struct(F.col("accept_time"), F.substring(text, 1, 120).alias("t")).alias("ex"),
+        )
+        examples = part if examples is None else examples.unionByName(part)
+    w = warnings.select("level", "series_key", "warn_date").distinct()
+    picked = examples.join(w, ["level", "series_key", "warn_date"]).groupBy("level", "series_key", "warn_date").agg(
+        F.transform(F.slice(F.array_sort(F.collect_list("ex")), 1, 3), lambda s: s["t"]).alias("examples")
+    )
+    out = warnings.join(picked, ["level", "series_key", "warn_date"], "left")
+    parts = F.split("series_key", r"\|")
+    one = F.size(parts) == 1
+    evidence = F.to_json(F.struct(
+        F.col("count"), F.col("baseline"), F.col("sigma"), F.col("z"), F.col("recent14").alias("last_14_days")
+    ))
+    return out.select(
+        "warn_date",
+        F.sha2(F.concat_ws("|", "kind", "level", "series_key", F.col("warn_date").cast("string")), 256)
+        .substr(1, 16).alias("warning_id"),
+        "episode_id", "kind", "level", "series_key",
+        F.when(one, F.lit(None)).otherwise(parts.getItem(0)).alias("place_code"),
+        F.when(one, parts.getItem(0)).otherwise(parts.getItem(1)).alias("category_code"),
+        F.col("count").cast("double").alias("count"), F.col("baseline").cast("double").alias("baseline"),
+        F.col("sigma").cast("double").alias("sigma"), F.col("z").cast("double").alias("z"),
+        F.col("score").cast("double").alias("score"),
+        evidence.alias("evidence_json"),
+        F.coalesce(F.col("examples"), F.array().cast("array<string>")).alias("examples"),
+        "status",
+    )
+
+
+def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+    """Compute the warnings of ``[date_from, date_to]`` in one Spark job, replace those days in
+    ``gold_early_warning``, and — when ``gt_incidents`` exists (synthetic city) — score them and log
+    recall / precision / median lead time to MLflow.
+    """
+    from jobs.common import delta
+    from jobs.common.catalogue import Catalogue
+    from jobs.common.session import get_spark
+
+    cat = Catalogue(settings)
+    spark = get_spark(cat.settings, app_name="minsheng-warn")
+    cfg = WarningConfig()
+    orders = cat.read(spark, "dwd_work_order").where(
+        F.col("accept_date").between(F.lit(date_from - dt.timedelta(days=LOOKBACK_DAYS)), F.lit(date_to))
+    )
+    warnings = compute(orders, date_from, date_to, cfg).cache()
+    n = warnings.count()
+    delta.overwrite(warnings, cat, TABLE,
+                    replace_where=f"warn_date >= '{date_from.isoformat()}' AND warn_date <= '{date_to.isoformat()}'")
+    summary: dict[str, Any] = {"table": TABLE, "rows": n, "version": delta.current_version(spark, cat, TABLE),
+                               "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
+    if cat.exists(spark, "gt_incidents"):
+        from models.warning.evaluate import score
+
+        history_start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
+        first_data = orders.agg(F.min("accept_date")).first()[0] or date_from
+        warm = max(0, (first_data - history_start).days) + LOOKBACK_DAYS - (date_from - history_start).days
+        metrics = score(cat.read(spark, TABLE), cat.read(spark, "gt_incidents"),
+                        max(date_from, first_data), date_to, warmup_days=max(warm, 7 * BASELINE_WEEKS))
+        summary["evaluation"] = metrics
+        _log_mlflow(cat.settings, cfg, metrics, summary)
+    log.info("warnings: %s", json.dumps(summary, default=str, ensure_ascii=False))
+    return summary
+
+
+def _log_mlflow(settings: Settings, cfg: WarningConfig, metrics: dict, summary: dict) -> None:
+    import mlflow
+
+    from models.common import tracking
+
+    client = tracking.configure(settings)
+    exp = tracking.ensure_experiment(client, settings, "warning", "planted_incidents")
+    with mlflow.start_run(experiment_id=exp, run_name=f"warn {summary['date_from']}..{summary['date_to']}"):
+        mlflow.log_params(cfg.as_dict())
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
+        mlflow.log_dict(metrics, "evaluation.json")
