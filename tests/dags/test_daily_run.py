@@ -69,7 +69,7 @@ def test_daily_run_equals_the_steps_called_directly(daily, city, spark, settings
     load_reference(spark, cat2)
     for ch in CHANNELS:
         run_step("ingest", DAY, DAY, channel=ch, settings=direct)
-    for step in ("standardise", "quality", "indicators", "pii_scan"):
+    for step in ("standardise", "quality", "indicators", "pii_scan", "publish"):
         run_step(step, DAY, DAY, settings=direct)
     assert sorted(tables) == sorted(_data_tables(spark, cat2))
     for name in tables:
@@ -95,10 +95,10 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
     from jobs.common import delta
     from jobs.ops.failures import read_failures
 
-    # Real bad data: the day's silver orders lose their accept time (a completeness rule), and the
-    # upstream tasks are marked successful so the quality gate sees the damaged table.
+    # Real bad data: the day's silver orders get a channel code outside CL-CHANNEL (a validity rule
+    # with threshold 1.0), and the upstream tasks are marked successful so the gate sees the damage.
     delta.table(spark, catalogue, "dwd_work_order").update(
-        condition=F.col("accept_date") == F.lit(DAY), set={"accept_time": F.lit(None)})
+        condition=F.col("accept_date") == F.lit(DAY), set={"channel_code": F.lit("XX")})
     published = delta.current_version(spark, catalogue, "ads_hotline_indicator")
     dr = daily.test(logical_date=LOGICAL, mark_success_pattern=r"^(wait_for_landing|ingest_.*|standardise)$")
     states = _states(dr)
@@ -111,4 +111,5 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
     row = rows[0]
     assert row["exception_type"] == "jobs.quality.QualityGateError"
     assert row["day_from"] == DAY and row["day_to"] == DAY
-    assert row["run_id"] == dr.run_id and row["message"]
+    assert row["run_id"] == dr.run_id
+    assert "wo_channel_valid" in row["message"] and "dwd_work_order" in row["message"]

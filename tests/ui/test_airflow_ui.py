@@ -71,6 +71,10 @@ def airflow_server():
         _api(base, "/api/v2/dags/minsheng_daily", token, body={"is_paused": False}, method="PATCH")
         run = _api(base, "/api/v2/dags/minsheng_daily/dagRuns", token,
                    body={"logical_date": f"{RUN_DAY}T00:00:00+08:00", "dag_run_id": f"ui_check_{RUN_DAY}"})
+        # the backfill DAG stays paused: its run is shown queued, and starts no Spark
+        _api(base, "/api/v2/dags/minsheng_backfill/dagRuns", token,
+             body={"logical_date": None, "dag_run_id": "ui_check_backfill",
+                   "conf": {"date_from": "2025-01-01", "date_to": "2025-01-31", "chunk_days": 0}})
         yield {"base": base, "password": password, "token": token, "run": run, "home": home}
     finally:
         subprocess.run(["bash", script, "stop"], env=env, capture_output=True, text=True, timeout=120)
@@ -104,6 +108,8 @@ def _wait_text(driver, texts: list[str], timeout: float = 180) -> str:
         if all(t in body for t in texts):
             return body
         time.sleep(1)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "airflow-ui-failure.png"))
     raise AssertionError(f"page never showed {texts}; it shows:\n{body[:3000]}")
 
 
@@ -119,6 +125,7 @@ def test_login_and_see_dags_with_their_last_runs(airflow_server, browser):
     user.send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys(airflow_server["password"])
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait_text(browser, ["Welcome"])  # the home page: logged in
 
     browser.get(base + "/dags")
     body = _wait_text(browser, ["minsheng_daily", "minsheng_backfill"])
@@ -130,6 +137,8 @@ def test_login_and_see_dags_with_their_last_runs(airflow_server, browser):
     browser.get(f"{base}/dags/minsheng_daily/runs")
     _wait_text(browser, [f"ui_check_{RUN_DAY}"])
     browser.save_screenshot(str(ARTIFACTS / "airflow-daily-runs.png"))
+    browser.get(f"{base}/dags/minsheng_backfill/runs")
+    _wait_text(browser, ["ui_check_backfill"])
     browser.get(f"{base}/dags/minsheng_daily")
     _wait_text(browser, ["wait_for_landing"])
     browser.save_screenshot(str(ARTIFACTS / "airflow-daily.png"))
