@@ -1,0 +1,145 @@
+"""Generate ``docs/data-dictionary.md`` from the registry: every gold column and its formula.
+
+Run ``minsheng indicators --dictionary`` (or ``python -m jobs.indicators.dictionary``) after a change
+to the registry or the configuration; a test fails when a gold column is undocumented.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jobs.indicators.config import IndicatorConfig
+from jobs.indicators.registry import BASES, indicators, measures
+
+KEY_COLUMNS: dict[str, str] = {
+    "period_type": "day | week (ISO, Monday start) | month, in Asia/Shanghai",
+    "period_start": "first day of the period (DATE)",
+    "period_end": "last day of the period, inclusive (DATE)",
+    "geo_level": "city | district | street",
+    "geo_code": "city_code (6) / district_code (GB/T 2260, 6) / street_code (9); 'unknown' when silver has none",
+    "category_level": "all | l1 | l2 (CL-CAT)",
+    "category_code": "'*' for all, else the L1 (2-digit) or L2 (4-digit) code",
+    "dept_code": "'*' for all departments, 'none' for orders never dispatched, else main_dept_code",
+    "definition_hash": "fingerprint of the indicator configuration (variants) that produced the row",
+}
+
+OTHER_TABLES: dict[str, dict[str, str]] = {
+    "ads_dept_ranking": {
+        "period_type": KEY_COLUMNS["period_type"], "period_start": KEY_COLUMNS["period_start"],
+        "period_end": KEY_COLUMNS["period_end"],
+        "dept_code": "department (ref_department.dept_code)", "dept_name": "department name",
+        "peer_group": "ref_department.peer_group (分档分类 tier); '未分组' if unknown",
+        "n_signed": "see ads_hotline_indicator", "n_evaluable": "|E_P|, see ads_hotline_indicator",
+        "n_sat_rated": "see ads_hotline_indicator",
+        "response_rate": "响应率", "solve_rate": "解决率", "satisfaction_rate": "满意率",
+        "three_rate_score": "三率综合得分 (§7(c)-F)",
+        "rank_status": "已排名, or 样本不足 when |E_P| < min_volume or a rate is missing",
+        "rank_in_peer_group": "rank() by three_rate_score descending within (period, peer_group); NULL if 样本不足",
+        "ranked_in_peer_group": "number of ranked departments in the peer group",
+        "kpi_weights": "w_r/w_s/w_m used", "min_volume": "minimum |E_P| for ranking",
+        "definition_hash": KEY_COLUMNS["definition_hash"],
+    },
+    "ads_livelihood_sign": {
+        **{k: KEY_COLUMNS[k] for k in ("period_type", "period_start", "period_end", "geo_level", "geo_code")},
+        "category_level": "all | l1", "category_code": KEY_COLUMNS["category_code"],
+        "n_acc": "受理量 N_acc(area, P[, L1])",
+        "population": "常住人口 of the area (ref_district / ref_street; city = Σ districts)",
+        "demand_per_10k": "诉求强度 万人诉求量 = N_acc(area, P) / 常住人口(area) × 10000",
+        "category_share": "类别结构 = N_acc(area, P, L1) / N_acc(area, P); NULL on the 'all' row",
+        "n_acc_prev_period": "N_{P−1} (previous day / week / month)",
+        "mom_growth": "环比 = N_P / N_{P−1} − 1 (NULL when N_{P−1} = 0 or not computed)",
+        "n_acc_prev_year": "N_{P−1y} (same date / 52 weeks earlier / same month a year earlier)",
+        "yoy_growth": "同比 = N_P / N_{P−1y} − 1 (NULL when N_{P−1y} = 0 or not computed)",
+        "n_risk": "风险诉求数", "risk_share": "风险诉求占比 = count(urgency ∈ {1,2} ∨ tag='安全隐患') / N_acc",
+        "ontime_completion_rate": "handling-efficiency sign: 按时办结率",
+        "satisfaction_rate": "satisfaction sign: 满意率", "repeat_rate": "重复诉求率",
+        "definition_hash": KEY_COLUMNS["definition_hash"],
+    },
+    "ads_anomaly_input": {
+        "period_start": "the day d", "geo_level": "city | district", "geo_code": KEY_COLUMNS["geo_code"],
+        "category_l3_code": "L3 category", "n_orders": "N_{area,L3,d}",
+        "baseline_days": "number of same-weekday baseline days available (= weeks when complete)",
+        "baseline_median": "μ̂ = median of N on the same weekday over the previous weeks (0 when no orders)",
+        "baseline_sigma": "σ̂ = 1.4826 · MAD of the same baseline",
+        "z_score": "异常指数 z = (N − μ̂) / σ̂; NULL when σ̂ = 0",
+        "alert_flag": "z ≥ threshold ∧ N ≥ n_min (未诉先办 alert)",
+        "new_issue_flag": "新发问题: complete baseline with no order ∧ N ≥ n_new",
+        "definition_hash": KEY_COLUMNS["definition_hash"],
+    },
+}
+
+
+def documented_columns(cfg: IndicatorConfig | None = None) -> dict[str, set[str]]:
+    """Gold table → the columns the dictionary documents."""
+    cfg = cfg or IndicatorConfig()
+    main = set(KEY_COLUMNS) | {m.name for m in measures(cfg)} | {i.name for i in indicators(cfg)}
+    return {"ads_hotline_indicator": main, **{t: set(cols) for t, cols in OTHER_TABLES.items()}}
+
+
+def _esc(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(cfg: IndicatorConfig | None = None) -> str:
+    cfg = cfg or IndicatorConfig()
+    w = cfg.kpi_weights
+    lines = [
+        "# Data dictionary: gold indicator tables",
+        "",
+        "<!-- Generated by jobs/indicators/dictionary.py from the indicator registry; do not edit by hand. -->",
+        "",
+        "Formulas follow domain-standard §7(c). All tables are grade `general` (aggregates, §5). Orders count",
+        "only when `is_valid = true`. Each measure belongs to a *basis*: the event date that places an order",
+        "in period P.",
+        "",
+        "| Basis | An order is in P when |",
+        "|---|---|",
+        *[f"| `{b}` | {_esc(t)} |" for b, t in BASES.items()],
+        "",
+        f"Configuration in force (definition_hash `{cfg.fingerprint()}`): 满意率 "
+        f"{'inclusive of 基本满意' if cfg.satisfaction_inclusive_basic else 'strict (5,4)'}; "
+        f"按时办结 against {'due_time' if cfg.ontime_use_extended_due else 'original_due_time'}; "
+        f"α = {cfg.solve_partial_credit}; three-rate weights {w.response}/{w.solve}/{w.satisfaction} ({w.source}); "
+        f"minimum volume for ranking |E_P| ≥ {cfg.min_volume_for_ranking}; repeat window "
+        f"{cfg.repeat_window_days} days; cluster size k ≥ {cfg.cluster_min_size}.",
+        "",
+        "## ads_hotline_indicator",
+        "",
+        "One row per period × geography × category × department cell.",
+        "",
+        "| Column | Type | Meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{k}` | key | {_esc(v)} |" for k, v in KEY_COLUMNS.items()]
+    lines += ["", "### Measures", "", "| Column | Basis | Kind | Definition (Spark SQL over order columns) | Meaning |",
+              "|---|---|---|---|---|"]
+    lines += [f"| `{m.name}` | {m.basis} | {m.kind} ({m.unit}) | `{_esc(m.expr)}` | {_esc(m.title)} |"
+              for m in measures(cfg)]
+    lines += ["", "### Indicators", "", "| Column | § | Name | Formula | Unit | Small-cell support |",
+              "|---|---|---|---|---|---|"]
+    for i in indicators(cfg):
+        note = f" *{_esc(i.note)}*" if i.note else ""
+        lines.append(f"| `{i.name}` | {i.section} | {i.title} | {_esc(i.formula)}{note} | {i.unit} | `{i.support}` |")
+    for table, cols in OTHER_TABLES.items():
+        lines += ["", f"## {table}", "", "| Column | Meaning |", "|---|---|"]
+        lines += [f"| `{c}` | {_esc(t)} |" for c, t in cols.items()]
+    lines += [
+        "", "## Publishing", "",
+        "Published files suppress small cells: a figure whose support population (the basis count of a",
+        "measure, the `support` column of an indicator; `n_acc` for 体征, `n_orders` for anomaly inputs,",
+        "`n_evaluable` for the ranking) is under 5 orders is published as NULL; rows left with nothing are dropped.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(path: Path | None = None, cfg: IndicatorConfig | None = None) -> Path:
+    from jobs.common.config import PROJECT_ROOT
+
+    path = path or PROJECT_ROOT / "docs" / "data-dictionary.md"
+    path.write_text(render(cfg), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write())

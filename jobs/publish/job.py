@@ -1,0 +1,271 @@
+"""`minsheng publish`: gold indicators + 民生诉求体征 → S3 (boto3), and department share extracts.
+
+Layout in the publish bucket (one *period* = one day / week / month):
+
+    indicators/period=<type>/<start>/run=<run_id>/<dataset>.parquet|.json
+    indicators/period=<type>/<start>/_manifest.json
+    share/dept=<code>/period=<type>/<start>/run=<run_id>/orders.parquet|.json
+    share/dept=<code>/period=<type>/<start>/_manifest.json
+
+Atomicity: a run uploads its files under a fresh ``run=<run_id>/`` prefix, then writes the
+manifest LAST (one PUT replaces it atomically), then deletes the files of earlier runs. A reader
+that starts from ``_manifest.json`` therefore always sees one complete, checksummed set; a period
+without a manifest is not published. Re-publishing a period replaces it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import io
+import json
+import logging
+import os
+import uuid
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.common import delta
+from jobs.common import s3 as s3mod
+from jobs.common.catalogue import Catalogue
+from jobs.common.config import Settings
+from jobs.common.session import get_spark
+from jobs.indicators.config import IndicatorConfig
+from jobs.indicators.transforms import PERIOD_TYPES, period_end, period_start
+from jobs.publish import transforms as tx
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1.0"
+TZ = ZoneInfo("Asia/Shanghai")
+AUDIT_TABLE = "ops_publish_audit"
+AUDIT_SCHEMA = T.StructType([T.StructField(n, t) for n, t in [
+    ("audit_id", T.StringType()), ("run_id", T.StringType()), ("action", T.StringType()),
+    ("actor", T.StringType()), ("dataset", T.StringType()), ("period_type", T.StringType()),
+    ("period_start", T.DateType()), ("recipient", T.StringType()), ("bucket", T.StringType()),
+    ("object_key", T.StringType()), ("uri", T.StringType()), ("format", T.StringType()),
+    ("rows", T.LongType()), ("bytes", T.LongType()), ("sha256", T.StringType()),
+    ("data_grade", T.StringType()), ("published_at", T.TimestampType()),
+]])
+
+
+class PublishPiiError(RuntimeError):
+    """Personal information found in something about to be published; nothing was uploaded for it."""
+
+
+def _pii_scan(cat: Catalogue, tables: list[str]) -> str:
+    """Run the project's PII scanner (jobs.privacy.run_scan) when it exists; its error propagates."""
+    try:
+        from jobs.privacy import run_scan  # type: ignore[attr-defined]
+    except ImportError:
+        log.warning("jobs.privacy.run_scan is not available: publishing without the table PII scan")
+        return "unavailable"
+    run_scan(tables=tables, settings=cat.settings)
+    return "passed"
+
+
+def _scan_outgoing(frames: dict[str, DataFrame]) -> str:
+    """Scan every frame about to leave with the project's scanner (jobs.privacy.scan_frame).
+
+    Raises:
+        jobs.privacy.PiiLeakError: a phone / ID / bank-card number in clear in any of them.
+    """
+    try:
+        from jobs.privacy import PiiLeakError, scan_frame  # type: ignore[attr-defined]
+    except ImportError:
+        return "unavailable"
+    hits = {f"published:{name}": h for name, df in frames.items() if (h := scan_frame(df))}
+    if hits:
+        raise PiiLeakError(hits)
+    return "passed"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=TZ)).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def records(pdf: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain-Python records (NaN/NaT → None, timestamps as ISO 8601 with the +08:00 offset)."""
+    import pandas as pd
+
+    out = []
+    for rec in pdf.to_dict(orient="records"):
+        clean = {}
+        for k, v in rec.items():
+            if isinstance(v, pd.Timestamp):
+                v = v.to_pydatetime()
+            elif not isinstance(v, list | tuple) and not hasattr(v, "tolist") and pd.isna(v):
+                v = None
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+def encode(pdf: pd.DataFrame) -> dict[str, bytes]:
+    """The same rows as Parquet and as a JSON array (UTF-8)."""
+    buf = io.BytesIO()
+    pdf.to_parquet(buf, index=False, engine="pyarrow")
+    text = json.dumps(records(pdf), ensure_ascii=False, default=_json_default, sort_keys=False)
+    return {"parquet": buf.getvalue(), "json": text.encode("utf-8")}
+
+
+def _starts(period: str, date_from: dt.date, date_to: dt.date) -> list[dt.date]:
+    first, last = period_start(date_from, period), period_start(date_to, period)
+    out, d = [], first
+    while d <= last:
+        out.append(d)
+        d = period_end(d, period) + dt.timedelta(days=1)
+    return out
+
+
+class _Publisher:
+    """Uploads one period's files, then its manifest, then removes earlier runs; records the audit."""
+
+    def __init__(self, client: Any, bucket: str, run_id: str, actor: str, now: dt.datetime):
+        self.client, self.bucket, self.run_id, self.actor, self.now = client, bucket, run_id, actor, now
+        self.audit: list[dict[str, Any]] = []
+
+    def period(self, prefix: str, datasets: dict[str, pd.DataFrame], meta: dict[str, Any],
+               action: str, recipient: str, grade: str) -> dict[str, Any]:
+        run_prefix = f"{prefix}run={self.run_id}/"
+        entries: dict[str, Any] = {}
+        for name, pdf in datasets.items():
+            files = []
+            for fmt, body in encode(pdf).items():
+                key = f"{run_prefix}{name}.{fmt}"
+                digest = hashlib.sha256(body).hexdigest()
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256",
+                                       ContentType="application/json" if fmt == "json" else
+                                       "application/vnd.apache.parquet",
+                                       Metadata={"sha256": digest, "data-grade": grade})
+                files.append({"key": key, "format": fmt, "bytes": len(body), "sha256": digest})
+                self.audit.append({
+                    "audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": action, "actor": self.actor,
+                    "dataset": name, "period_type": meta["period_type"],
+                    "period_start": dt.date.fromisoformat(meta["period_start"]), "recipient": recipient,
+                    "bucket": self.bucket, "object_key": key, "uri": f"s3://{self.bucket}/{key}", "format": fmt,
+                    "rows": len(pdf), "bytes": len(body), "sha256": digest, "data_grade": grade,
+                    "published_at": self.now.replace(tzinfo=None),
+                })
+            entries[name] = {"rows": len(pdf), "columns": list(pdf.columns), "files": files}
+        manifest = {
+            "schema_version": SCHEMA_VERSION, **meta, "run_id": self.run_id,
+            "generated_at": self.now.isoformat(), "generated_by": self.actor, "data_grade": grade,
+            "recipient": recipient, "small_cell_rule": f"figures over fewer than {tx.MIN_CELL} orders are NULL",
+            "datasets": entries,
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        self.client.put_object(Bucket=self.bucket, Key=f"{prefix}_manifest.json", Body=body,
+                               ContentType="application/json")
+        self._remove_other_runs(prefix, run_prefix)
+        return manifest
+
+    def _remove_other_runs(self, prefix: str, keep_prefix: str) -> None:
+        paginator = self.client.get_paginator("list_objects_v2")
+        stale = [o["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}run=")
+                 for o in page.get("Contents", []) if not o["Key"].startswith(keep_prefix)]
+        for i in range(0, len(stale), 1000):
+            self.client.delete_objects(Bucket=self.bucket,
+                                       Delete={"Objects": [{"Key": k} for k in stale[i:i + 1000]], "Quiet": True})
+
+
+def _period_frame(df: DataFrame, period: str, starts: list[dt.date]) -> DataFrame:
+    return df.filter((F.col("period_type") == period) & F.col("period_start").isin(*starts))
+
+
+def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_from: dt.date,
+            date_to: dt.date, now: dt.datetime | None = None, actor: str | None = None) -> dict[str, Any]:
+    """Publish the periods of ``period`` type touching [date_from, date_to] (see module docstring).
+
+    Raises:
+        ValueError: unknown period type or reversed range.
+        PublishPiiError: a phone or ID number in an extract's text; jobs.privacy.PiiLeakError from the scanner.
+    """
+    if period not in PERIOD_TYPES:
+        raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIOD_TYPES)}")
+    if date_to < date_from:
+        raise ValueError(f"date_to {date_to} is before date_from {date_from}")
+    now = now or dt.datetime.now(TZ)
+    actor = actor or os.environ.get("MINSHENG_ACTOR") or getpass.getuser()
+    run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    bucket = cat.settings.s3.get("publish_bucket") or "minsheng-publish"
+    cfg = IndicatorConfig.from_settings(cat.settings)
+    gold = ["ads_hotline_indicator", "ads_livelihood_sign", "ads_dept_ranking", "ads_anomaly_input"]
+    scan = _pii_scan(cat, gold + ["dwd_work_order"])
+    s3mod.ensure_bucket(client, bucket)
+    starts = _starts(period, date_from, date_to)
+
+    frames = {
+        "indicators": tx.suppress_indicators(_period_frame(cat.read(spark, "ads_hotline_indicator"), period, starts), cfg),
+        "livelihood_signs": tx.suppress_signs(_period_frame(cat.read(spark, "ads_livelihood_sign"), period, starts)),
+        "dept_ranking": tx.suppress_ranking(_period_frame(cat.read(spark, "ads_dept_ranking"), period, starts)),
+    }
+    if period == "day":
+        frames["anomaly_inputs"] = tx.suppress_anomalies(
+            cat.read(spark, "ads_anomaly_input").filter(F.col("period_start").isin(*starts))
+            .withColumn("period_type", F.lit("day")))
+    # Department share extracts: each department only its own orders (masked), under its own prefix.
+    first, last = starts[0], period_end(starts[-1], period)
+    orders = cat.read(spark, "dwd_work_order").filter(F.col("accept_date").between(F.lit(first), F.lit(last)))
+    ps = {"day": "accept_date", "week": "date_trunc('week', accept_date)", "month": "trunc(accept_date, 'MM')"}
+    share_df = tx.shareable(orders).withColumn("_ps", F.to_date(F.expr(ps[period])))
+    # Everything that leaves is scanned BEFORE the first upload.
+    scan_out = _scan_outgoing({**frames, "share_extracts": share_df})
+    share_pdf = share_df.orderBy("main_dept_code", "accept_time", "order_id").toPandas()
+    hits = tx.pii_hits(records(share_pdf))
+    if hits:
+        raise PublishPiiError("share extracts not published, personal information found: " + "; ".join(hits[:10]))
+    shares = {str(d): g.reset_index(drop=True) for d, g in share_pdf.groupby("main_dept_code", sort=True)}
+    pdfs = {name: df.orderBy(*[c for c in df.columns if c.startswith(("period_", "geo_", "category_", "dept_"))])
+            .toPandas() for name, df in frames.items()}
+
+    pub = _Publisher(client, bucket, run_id, actor, now)
+    summary: dict[str, Any] = {"period": period, "run_id": run_id, "bucket": bucket, "pii_scan": scan,
+                               "pii_scan_published": scan_out,
+                               "periods": {}, "shares": {}}
+    for start in starts:
+        meta = {"period_type": period, "period_start": start.isoformat(),
+                "period_end": period_end(start, period).isoformat()}
+        datasets = {n: p[p["period_start"] == start].reset_index(drop=True) for n, p in pdfs.items()}
+        prefix = f"indicators/period={period}/{start.isoformat()}/"
+        manifest = pub.period(prefix, datasets, meta, "publish", "一网统管", "general")
+        summary["periods"][start.isoformat()] = {n: e["rows"] for n, e in manifest["datasets"].items()}
+
+    for dept in sorted(shares):
+        pdf_all = shares[dept]
+        for start in starts:
+            pdf = pdf_all[pdf_all["_ps"] == start].drop(columns=["_ps"]).reset_index(drop=True)
+            if pdf.empty:
+                continue
+            meta = {"period_type": period, "period_start": start.isoformat(),
+                    "period_end": period_end(start, period).isoformat(), "dept_code": dept}
+            prefix = f"share/dept={dept}/period={period}/{start.isoformat()}/"
+            pub.period(prefix, {"orders": pdf}, meta, "share", dept, "internal")
+            summary["shares"].setdefault(dept, {})[start.isoformat()] = len(pdf)
+
+    audit = spark.createDataFrame(pub.audit, AUDIT_SCHEMA)
+    delta.append(audit, cat, AUDIT_TABLE)
+    summary["audit_rows"] = len(pub.audit)
+    log.info("published %s %s..%s: %s", period, date_from, date_to, summary)
+    return summary
+
+
+def run(period: str, date_from: dt.date, date_to: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+    """Publish gold indicators and 体征 for ``period`` (day/week/month) over [date_from, date_to]."""
+    cat = Catalogue(settings)
+    spark = get_spark(cat.settings, app_name="minsheng-publish")
+    return publish(spark, cat, s3mod.client(cat.settings), period, date_from, date_to)

@@ -1,0 +1,174 @@
+"""Publish to a real S3 protocol server (moto on loopback) from real gold Delta tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+import pandas as pd
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from jobs.common import delta
+from jobs.indicators.config import IndicatorConfig
+from jobs.indicators.dictionary import documented_columns
+from jobs.indicators.job import GOLD_TABLES, compute_and_write
+from jobs.indicators.registry import indicators, measures
+from jobs.publish.job import AUDIT_TABLE, PublishPiiError, publish
+from jobs.publish.transforms import dept_extract, pii_hits
+from tests.indicators.silver_fixture import DAY, frame, hand_built_orders, order
+
+NOW = dt.datetime(2025, 3, 5, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def lake(spark, catalogue, reference_loaded):
+    delta.overwrite(frame(spark, hand_built_orders()), catalogue, "dwd_work_order")
+    summary = compute_and_write(spark, catalogue, DAY, DAY)
+    return summary
+
+
+@pytest.fixture(scope="module")
+def s3(s3_settings):
+    from jobs.common.s3 import client
+
+    return client(s3_settings)
+
+
+def _get(s3, bucket, key) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_indicator_run_is_idempotent(spark, catalogue, lake):
+    before = {t: catalogue.read(spark, t) .cache() for t in GOLD_TABLES}
+    for t in GOLD_TABLES:
+        before[t].count()
+    for _ in range(2):
+        compute_and_write(spark, catalogue, DAY, DAY)
+    for t in GOLD_TABLES:
+        assertDataFrameEqual(catalogue.read(spark, t), before[t])
+        props = delta.table(spark, catalogue, t).detail().select("properties").first()[0]
+        assert props["minsheng.data_grade"] == "general"
+    assert lake["rows"]["ads_hotline_indicator"] > 0
+    documented = documented_columns()
+    for t in GOLD_TABLES:
+        assert set(catalogue.read(spark, t).columns) == documented[t], t
+    ranking = catalogue.read(spark, "ads_dept_ranking").filter("period_type = 'day'").collect()
+    assert {r.dept_code: r.rank_status for r in ranking} == {"D01": "样本不足", "D02": "样本不足"}
+
+
+def test_publish_day(spark, catalogue, lake, s3, s3_settings):
+    bucket = s3_settings.s3["publish_bucket"]
+    summary = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    prefix = f"indicators/period=day/{DAY}/"
+    manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
+    assert manifest["schema_version"] == "1.0" and manifest["data_grade"] == "general"
+    assert manifest["period_start"] == str(DAY) and manifest["run_id"] == summary["run_id"]
+    assert manifest["generated_at"].startswith("2025-03-05T08:00")
+    assert set(manifest["datasets"]) == {"indicators", "livelihood_signs", "dept_ranking", "anomaly_inputs"}
+    for name, entry in manifest["datasets"].items():
+        for f in entry["files"]:
+            body = _get(s3, bucket, f["key"])
+            assert hashlib.sha256(body).hexdigest() == f["sha256"], f["key"]
+            n = len(pd.read_parquet(io.BytesIO(body))) if f["format"] == "parquet" else len(json.loads(body))
+            assert n == entry["rows"], (name, f["format"])
+
+    ind = pd.read_parquet(io.BytesIO(_get(s3, bucket, manifest["datasets"]["indicators"]["files"][0]["key"])))
+    city = ind[(ind.geo_level == "city") & (ind.category_code == "*") & (ind.dept_code == "*")].iloc[0]
+    assert city.n_acc == 6 and pd.isna(city.three_rate_score)      # |E_P| = 2 < 5: suppressed
+    assert city.transfer_rate == pytest.approx(4 / 6)                  # N_acc = 6: published
+    # District 990103 has a single order on the day: the whole cell is suppressed.
+    assert ind[(ind.geo_level == "district") & (ind.geo_code == "990103")].empty
+    # Every published figure describes at least 5 orders (its support population).
+    cfg = IndicatorConfig()
+    support = {m.name: m.support for m in measures(cfg)} | {i.name: i.support for i in indicators(cfg)}
+    for col, sup in support.items():
+        shown = ind[ind[col].notna()]
+        assert (shown[sup] >= 5).all(), col
+    assert len(ind) > 0
+
+
+def test_republish_replaces_the_period(spark, catalogue, lake, s3, s3_settings):
+    bucket = s3_settings.s3["publish_bucket"]
+    first = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    second = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW + dt.timedelta(hours=1), actor="tester")
+    prefix = f"indicators/period=day/{DAY}/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+    assert f"{prefix}_manifest.json" in keys
+    runs = {k.split("/")[3] for k in keys if "/run=" in k}
+    assert runs == {f"run={second['run_id']}"} and first["run_id"] != second["run_id"]
+    manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
+    assert manifest["run_id"] == second["run_id"]
+
+
+def test_department_extract_has_only_its_own_orders_masked(spark, catalogue, lake, s3, s3_settings):
+    bucket = s3_settings.s3["publish_bucket"]
+    summary = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    assert set(summary["shares"]) == {"D01"}          # O8 (D02) was accepted before the day
+    prefix = f"share/dept=D01/period=day/{DAY}/"
+    manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
+    assert manifest["data_grade"] == "internal" and manifest["recipient"] == "D01"
+    files = {f["format"]: f["key"] for f in manifest["datasets"]["orders"]["files"]}
+    ext = pd.read_parquet(io.BytesIO(_get(s3, bucket, files["parquet"])))
+    assert sorted(ext.order_id) == ["O1", "O2", "O4", "O6"]          # O5 is void, O3/O7 never dispatched
+    assert set(ext.main_dept_code) == {"D01"}
+    assert "caller_phone_hash" not in ext.columns and "lon" not in ext.columns
+    assert set(ext.caller_phone_masked) == {"138****5678"} and set(ext.caller_name_masked) == {"张*"}
+    js = json.loads(_get(s3, bucket, files["json"]))
+    assert [r["order_id"] for r in js] == list(ext.order_id)
+    assert js[0]["accept_time"].endswith("+08:00")
+    # Nothing outside the department's own prefix carries its orders, and no other prefix exists.
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="share/")["Contents"]]
+    assert all(k.startswith("share/dept=D01/") for k in listed)
+
+
+def test_every_publish_and_share_is_audited(spark, catalogue, lake, s3, s3_settings):
+    bucket = s3_settings.s3["publish_bucket"]
+    summary = publish(spark, catalogue, s3, "week", DAY, DAY, now=NOW, actor="auditor")
+    audit = catalogue.read(spark, AUDIT_TABLE).filter(f"run_id = '{summary['run_id']}'").toPandas()
+    assert len(audit) == summary["audit_rows"] > 0
+    assert set(audit.action) == {"publish", "share"} and set(audit.actor) == {"auditor"}
+    assert set(audit[audit.action == "share"].recipient) == {"D01"}
+    for row in audit.itertuples():
+        body = _get(s3, bucket, row.object_key)
+        assert hashlib.sha256(body).hexdigest() == row.sha256 and len(body) == row.bytes
+        assert row.uri == f"s3://{bucket}/{row.object_key}" and row.period_start == dt.date(2025, 3, 3)
+
+
+def test_extract_masks_again(spark):
+    rows = [order(order_id="P1", main_dept_code="D01", accept_time=dt.datetime(2025, 3, 4, 9),
+                  caller_phone_masked="138 1234 5678", caller_name_masked="李四"),
+            order(order_id="P2", main_dept_code="D02", accept_time=dt.datetime(2025, 3, 4, 9)),
+            order(order_id="P3", main_dept_code="D01", accept_time=dt.datetime(2025, 3, 4, 9), is_valid=False)]
+    out = dept_extract(frame(spark, rows), "D01").collect()
+    assert [(r.order_id, r.caller_phone_masked, r.caller_name_masked) for r in out] == [("P1", "138****5678", "李*")]
+    assert "caller_phone_hash" not in out[0].asDict()
+
+
+def test_pii_guard_and_bad_period(spark, catalogue, lake, s3):
+    assert pii_hits([{"order_id": "X", "content_redacted": "请回电13912345678"}]) == [
+        "order 'X' column content_redacted: phone"]
+    assert pii_hits([{"order_id": "X", "content_redacted": "身份证110101199003071234"}])
+    assert pii_hits([{"order_id": "99010020250304000001", "content_redacted": "[手机号]"}]) == []
+    with pytest.raises(ValueError, match="unknown period"):
+        publish(spark, catalogue, s3, "quarter", DAY, DAY)
+    assert issubclass(PublishPiiError, RuntimeError)
+
+
+def test_publish_stops_when_the_pii_scanner_fires(spark, catalogue, lake, s3, s3_settings):
+    privacy = pytest.importorskip("jobs.privacy")
+    if not hasattr(privacy, "run_scan"):
+        pytest.skip("jobs.privacy.run_scan not available")
+    bucket = s3_settings.s3["publish_bucket"]
+    rows = hand_built_orders()
+    rows[0]["content_redacted"] = "请联系13912345678"     # a planted leak in silver
+    delta.overwrite(frame(spark, rows), catalogue, "dwd_work_order")
+    try:
+        before = s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
+        with pytest.raises(privacy.PiiLeakError):
+            publish(spark, catalogue, s3, "month", DAY, DAY, now=NOW, actor="tester")
+        assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == before   # nothing uploaded
+    finally:
+        delta.overwrite(frame(spark, hand_built_orders()), catalogue, "dwd_work_order")
