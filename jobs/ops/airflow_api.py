@@ -54,6 +54,24 @@ class Airflow:
             body["dag_run_id"] = run_id
         return self._call(f"/api/v2/dags/{dag_id}/dagRuns", body)["dag_run_id"]
 
+    def wait_scheduled_run(self, dag_id: str, day: str, timeout: float = 900) -> str:
+        """The run id of the scheduler-created run whose data interval starts on city day ``day``."""
+        from datetime import datetime
+
+        from jobs.ops.days import interval_days
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = self._call(f"/api/v2/dags/{dag_id}/dagRuns?limit=50&order_by=-run_after")["dag_runs"]
+            for r in runs:
+                if r.get("data_interval_start") and r.get("data_interval_end"):
+                    first, _ = interval_days(datetime.fromisoformat(r["data_interval_start"]),
+                                             datetime.fromisoformat(r["data_interval_end"]))
+                    if str(first) == day:
+                        return r["dag_run_id"]
+            time.sleep(5)
+        raise TimeoutError(f"the scheduler created no {dag_id} run for {day} in {timeout:.0f} s")
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         tis = self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"]
         return {t["task_id"]: t["state"] for t in tis}
@@ -76,18 +94,24 @@ class Airflow:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="airflow_api")
-    p.add_argument("action", choices=["run"])
+    p.add_argument("action", choices=["run", "scheduled"],
+                   help="run: trigger a run and follow it; scheduled: unpause and follow the run the "
+                        "scheduler creates for --day")
     p.add_argument("dag_id")
     p.add_argument("--conf", default="{}")
     p.add_argument("--logical-date")
     p.add_argument("--run-id")
+    p.add_argument("--day", help="city day of the scheduled run to follow (YYYY-MM-DD)")
     a = p.parse_args(argv)
     home = Path(os.environ["AIRFLOW_HOME"])
     api = Airflow(os.environ.get("AIRFLOW__API__BASE_URL", "http://127.0.0.1:8080"), "admin",
                   (home / "admin-password").read_text().strip())
     api.wait_for_dags([a.dag_id])
     api.unpause(a.dag_id)
-    run_id = api.trigger(a.dag_id, json.loads(a.conf), a.logical_date, a.run_id)
+    if a.action == "scheduled":
+        run_id = api.wait_scheduled_run(a.dag_id, a.day)
+    else:
+        run_id = api.trigger(a.dag_id, json.loads(a.conf), a.logical_date, a.run_id)
     state = api.follow(a.dag_id, run_id)
     print(f"[demo] {a.dag_id} run {run_id}: {state}")
     return 0 if state == "success" else 1
