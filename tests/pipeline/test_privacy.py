@@ -1,0 +1,61 @@
+"""Personal information: keyed pseudonyms, masks, redaction, and a scanner that fires on a leak."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs.common import security as S
+from jobs.privacy import PiiLeakError, run_scan, scan_frame
+
+
+def test_key_comes_only_from_the_environment():
+    with pytest.raises(S.PiiKeyMissingError, match="MINSHENG_PII_KEY"):
+        S.pii_key(env={})
+    assert S.pii_key(env={"MINSHENG_PII_KEY": "k" * 16}) == b"k" * 16
+
+
+def test_hmac_equals_rfc2104_and_depends_on_the_key(spark):
+    df = spark.createDataFrame([("13812345678",), ("+86 138-1234-5678",), (None,)], "p string")
+    k1, k2 = b"first-key-0123456", b"second-key-012345"
+    rows = df.select(S.phone_hash("p", k1).alias("a"), S.phone_hash("p", k2).alias("b")).collect()
+    assert rows[0].a == S.hmac_hex("13812345678", k1) == rows[1].a  # normalised before hashing: repeats join
+    assert rows[0].b == S.hmac_hex("13812345678", k2) != rows[0].a
+    assert rows[2].a is None
+
+
+def test_masks(spark):
+    df = spark.createDataFrame([("13812345678", "张伟", "11010519491231002X"), ("025-84561234", "欧阳娜娜", "")],
+                               "p string, n string, i string")
+    got = [tuple(r) for r in df.select(S.mask_phone("p"), S.mask_name("n"), S.mask_id("i")).collect()]
+    assert got == [("138****5678", "张*", "110***********002X"), ("025****34", "欧***", None)]
+
+
+def test_redaction_tokens(spark):
+    text = ("我叫王小明，手机13912345678，身份证110105194912310021，银行卡6222 0212 3456 7890，"
+            "车牌苏A·D1234，住桂园小区3栋2单元502室，李先生也来过")
+    got = spark.createDataFrame([(text,)], "t string").select(S.redact_text("t")).first()[0]
+    assert got == ("我叫[姓名]，手机[手机号]，身份证[身份证号]，银行卡[银行卡号]，车牌[车牌号]，[详细地址]，[姓名]也来过")
+
+
+def test_scanner_fires_on_a_planted_leak(spark):
+    clean = spark.createDataFrame([("138****5678", "a" * 64, ["标签"])], "m string, h string, tags array<string>")
+    assert scan_frame(clean) == {}
+    leak = clean.withColumn("m", F.lit("请回电13812345678")).withColumn("tags", F.array(F.lit("110105194912310021")))
+    assert scan_frame(leak) == {"m": {"phone": 1}, "tags": {"id_card": 1}}
+
+
+def test_zero_hits_in_silver_and_a_planted_leak_stops_the_run(spark, catalogue, settings, standardised):
+    summary = run_scan(settings=settings)
+    assert summary["tables"]["dwd_work_order"] == "clean" and summary["tables"]["dwd_work_order_event"] == "clean"
+    assert "quarantine" not in summary["tables"]  # restricted (sensitive) zone is not scanned
+    from jobs.common import delta
+    row = catalogue.read(spark, "dwd_work_order").limit(1).withColumn("order_id", F.lit("LEAK-1")) \
+        .withColumn("content_redacted", F.lit("回电13812345678"))
+    delta.append(row, catalogue, "dwd_work_order")
+    try:
+        with pytest.raises(PiiLeakError, match=r"dwd_work_order\.content_redacted: 1 value"):
+            run_scan(["dwd_work_order"], settings=settings)
+    finally:
+        from delta.tables import DeltaTable
+        DeltaTable.forPath(spark, catalogue.location("dwd_work_order")).delete("order_id = 'LEAK-1'")
