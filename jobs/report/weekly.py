@@ -126,7 +126,8 @@ def render_html(week_start: dt.date, week_end: dt.date, sections: dict[str, pd.D
     parts.append(_table(new, {"series_key": "地点|类别", "first_day": "首次预警", "max_count": "件数", "examples": "示例（脱敏）"}))
     parts.append("<h2>四、未诉先办预警及处置结果</h2>")
     parts.append(_table(warn, {"kind": "类型", "level": "层级", "series_key": "地点|类别", "first_day": "首次预警",
-                               "last_day": "最近预警", "max_count": "件数", "max_score": "强度(-log10 p)", "outcome": "结果"},
+                               "last_day": "最近预警", "max_count": "件数", "max_score": "强度(-log10 p)", "outcome": "结果",
+                               "examples": "示例（脱敏）"},
                         {"max_score": ".1f", "max_count": ".0f"}))
     parts.append("<h2>五、预测与实际（全市日工单量）</h2>")
     if not fva.empty:
@@ -171,25 +172,34 @@ def run(week_start: dt.date, publish: bool = True, out_dir: str | None = None,
     """
     from jobs.common.catalogue import Catalogue
     from jobs.common.session import get_spark
-    from jobs.report import render
 
-    start, end = week_of(week_start)
+    start, _ = week_of(week_start)
     cat = Catalogue(settings)
     spark = get_spark(cat.settings, app_name="minsheng-weekly-report")
     names = ("dwd_work_order", "gold_case_cluster", "gold_early_warning", "gold_forecast")
     tables = {n: (cat.read(spark, n) if cat.exists(spark, n) else None) for n in names}
-    if tables["dwd_work_order"] is None:
+    folder = Path(out_dir) if out_dir else cat.settings.home / "var" / "artifacts" / "report" / f"weekly-{start}"
+    return produce(tables, start, folder, cat.settings if publish else None)
+
+
+def produce(tables: dict[str, DataFrame | None], week_start: dt.date, folder: Path,
+            publish_settings: Settings | None = None) -> dict[str, Any]:
+    """Write ``index.html``, ``page.png`` and ``report.pdf`` into ``folder``; upload them when
+    ``publish_settings`` is given."""
+    from jobs.report import render
+
+    start, end = week_of(week_start)
+    if tables.get("dwd_work_order") is None:
         raise FileNotFoundError("dwd_work_order does not exist: run standardise before the weekly report")
     page = render_html(start, end, sections_from(tables, start, end))
-    folder = Path(out_dir) if out_dir else cat.settings.home / "var" / "artifacts" / "report" / f"weekly-{start}"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / "index.html"
     html_path.write_text(page, encoding="utf-8")
     png = render.screenshot(html_path, folder / "page.png")
     pdf = render.pdf(html_path, folder / "report.pdf")
     summary: dict[str, Any] = {"week": start.isoformat(), "html": str(html_path), "png": str(png), "pdf": str(pdf)}
-    if publish:
-        summary.update(_publish(cat.settings, start, [html_path, png, pdf]))
+    if publish_settings is not None:
+        summary.update(_publish(publish_settings, start, [html_path, png, pdf]))
     log.info("weekly report: %s", json.dumps(summary, ensure_ascii=False))
     return summary
 

@@ -19,9 +19,9 @@ from pyspark.sql import functions as F
 @dataclass(frozen=True)
 class ClusterConfig:
     top_k: int = 24
-    min_df: int = 3
+    min_df: int = 4
     max_df_share: float = 0.02
-    max_df_floor: int = 60
+    max_df_floor: int = 70
     min_shared: int = 4
     max_days: int = 30
     min_size: int = 3
@@ -32,10 +32,10 @@ class ClusterConfig:
 
 
 def distinctive(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
-    """``doc_id, shingle, df``: each document's ``top_k`` rarest shingles within the df band."""
+    """``doc_id, shingle, df``: each document's ``top_k`` rarest terms (3/4-grams) within the df band."""
     n_docs = docs.count()
     max_df = max(cfg.max_df_floor, int(cfg.max_df_share * n_docs))
-    exploded = docs.select("doc_id", F.explode("shingles").alias("shingle"))
+    exploded = docs.select("doc_id", F.explode("terms").alias("shingle"))
     df = exploded.groupBy("shingle").agg(F.count(F.lit(1)).alias("df")).where(
         F.col("df").between(cfg.min_df, max_df)
     )
@@ -48,7 +48,7 @@ def distinctive(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
 def shared_pairs(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
     """``a, b, shared``: documents with ``>= min_shared`` common distinctive shingles, same group, close in time.
 
-    ``docs`` needs ``doc_id, shingles, group_key, accept_time`` (``group_key`` null joins any group).
+    ``docs`` needs ``doc_id, terms, group_key, accept_time`` (``group_key`` null joins any group).
     """
     d = distinctive(docs, cfg)
     meta = docs.select("doc_id", "group_key", "accept_time")

@@ -19,13 +19,14 @@ DEDUP_SIMILARITY = 0.5
 
 
 def documents(orders: DataFrame) -> DataFrame:
-    """Order text as documents: ``doc_id, text, accept_time, district_code, group_key, category_code, shingles``."""
+    """Order text as documents: ``doc_id, text, accept_time, district_code, group_key, category_code``,
+    ``shingles`` (4-grams, for MinHash) and ``terms`` (3/4-grams, for clustering)."""
     body = F.concat_ws("。", F.coalesce("title", F.lit("")), F.coalesce("content_redacted", F.lit("")))
     docs = orders.select(
         F.col("order_id").alias("doc_id"), body.alias("text"), "accept_time", "district_code",
         F.col("category_l2_code").alias("group_key"), F.col("category_l3_code").alias("category_code"),
     )
-    return text.shingles(docs)
+    return text.cluster_terms(text.shingles(docs))
 
 
 def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: dt.date | None = None,

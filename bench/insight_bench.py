@@ -1,0 +1,134 @@
+"""Figures for 未诉先办 / 类案治理 → bench/results/insight*.json (+ one line of text each).
+
+Sections (``--only`` picks some):
+
+- ``real_forecast``: the real 泰迪杯 附件3 daily series (2019-01-01..2020-01-08), rolling-origin backtest
+  (4 windows × 28 days): MASE / sMAPE of gbt, ets, mstl and seasonal-naive.
+- ``real_cases``: 附件3 messages → MinHash near-duplicates and 类案 clusters; top clusters and whether the
+  known threads (丽发新城, 伊景园, 魅力之城, 58车贷) come out as clusters.
+- ``planted``: the small planted city of the tests: warning recall / precision / median lead; clustering
+  purity / ARI; storm merge recall.
+
+Run: ``.venv/bin/python bench/insight_bench.py [--only real_forecast,real_cases,planted]``.
+The real data is read from ``../shared/data/real/tipdm2020`` and never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+REAL = Path(os.environ.get("MINSHENG_REAL_DATA", ROOT.parent / "shared" / "data" / "real")) / "tipdm2020"
+RESULTS = ROOT / "bench" / "results"
+THREADS = ("丽发新城", "伊景园", "魅力之城", "58车贷")
+
+
+def real_forecast(spark) -> dict:
+    import pandas as pd
+
+    from models.forecast import backtest
+    from models.forecast.features import calendar_days
+    from models.forecast.series import from_pandas_series
+
+    pdf = pd.read_csv(REAL / "attachment3_daily_counts_2019-01-01_2020-01-08.csv").rename(columns={"date": "ds", "count": "y"})
+    series = from_pandas_series(spark, pdf, "real:tipdm", "real").cache()
+    first, last = dt.date.fromisoformat(pdf.ds.min()), dt.date.fromisoformat(pdf.ds.max())
+    # ref_calendar starts in 2020: 2019's holidays are not in it, so the weekday rule is used
+    days = calendar_days(None, spark, first, last + dt.timedelta(days=60)).cache()
+    t = time.time()
+    _, res = backtest.run_backtest(series, days, horizon=28, windows=4, families=("gbt", "ets", "mstl"))
+    return {"series": "tipdm2020 附件3 daily counts", "days": len(pdf), "horizon": 28, "windows": 4,
+            "origins": res["origins"], "families": res["summary"]["real"], "seconds": round(time.time() - t, 1)}
+
+
+def real_cases(spark) -> dict:
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    from models.cases import cluster, dedup, text
+
+    p = pd.read_csv(REAL / "attachment3_hotspot_messages.csv")
+    p = pd.DataFrame({"doc_id": p["留言编号"].astype(str), "text": p["留言主题"] + "。" + p["留言详情"].fillna(""),
+                      "accept_time": pd.to_datetime(p["留言时间"])})
+    t = time.time()
+    docs = spark.createDataFrame(p).select(
+        "*", F.lit(None).cast("string").alias("group_key"), F.lit(None).cast("string").alias("district_code"),
+        F.lit(None).cast("string").alias("category_code"))
+    docs = text.cluster_terms(text.shingles(docs)).cache()
+    pairs = dedup.similar_pairs(docs, 0.5).cache()
+    cfg = cluster.ClusterConfig(max_days=400)  # one year of messages without categories: no time limit
+    members = cluster.clusters(docs, pairs, cfg).cache()
+    desc = cluster.describe(docs, members).orderBy(F.desc("size")).limit(10).toPandas()
+    mp = members.toPandas().merge(p, on="doc_id", how="right")
+    threads = {}
+    for k in THREADS:
+        sub = mp[mp.text.str.contains(k, regex=False)]
+        top = sub.cluster_id.value_counts()
+        if len(top):
+            cid = top.index[0]
+            size = int((mp.cluster_id == cid).sum())
+            threads[k] = {"posts": len(sub), "in_main_cluster": int(top.iloc[0]), "main_cluster_size": size,
+                          "share_of_posts": round(top.iloc[0] / len(sub), 3),
+                          "cluster_purity": round(top.iloc[0] / size, 3), "clusters_touched": int(len(top))}
+        else:
+            threads[k] = {"posts": len(sub), "in_main_cluster": 0}
+    return {
+        "messages": len(p), "near_duplicate_pairs": pairs.count(),
+        "clustered_messages": int(mp.cluster_id.notna().sum()), "clusters": int(mp.cluster_id.nunique()),
+        "top_clusters": [{"label": r.label, "size": int(r["size"]), "first": str(r.first_date), "last": str(r.last_date)}
+                         for _, r in desc.iterrows()],
+        "known_threads": threads, "config": cfg.as_dict(), "seconds": round(time.time() - t, 1),
+    }
+
+
+def planted(spark) -> dict:
+    from models.cases.job import compute as cases_compute
+    from models.cases.job import evaluate as cases_evaluate
+    from models.warning.evaluate import score
+    from models.warning.job import compute as warn_compute
+    from tests.models.insight import city
+
+    orders, incidents = city.build()
+    o, i = city.to_spark(spark, orders, incidents)
+    o = o.cache()
+    start, end = city.START + dt.timedelta(days=70), city.START + dt.timedelta(days=city.DAYS - 1)
+    t = time.time()
+    w = warn_compute(o, start, end).cache()
+    warn = score(w, i, start, end, warmup_days=0)
+    out = cases_compute(o)
+    cases = cases_evaluate(out["members"], out["suggestions"], o, i)
+    return {"orders": len(orders), "warning": warn, "cases": cases, "seconds": round(time.time() - t, 1),
+            "note": "small planted city of tests/models/insight/city.py, not the 10 M-order generator city"}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="real_forecast,real_cases,planted")
+    args = ap.parse_args()
+    os.environ.setdefault("MINSHENG_PROFILE", "test")
+    os.environ.setdefault("MINSHENG_WORK_URI", str(ROOT / "var" / "bench" / "insight"))
+    from jobs.common.config import load_settings
+    from jobs.common.session import get_spark
+
+    spark = get_spark(load_settings(), app_name="minsheng-insight-bench")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in args.only.split(","):
+        fig = {"real_forecast": real_forecast, "real_cases": real_cases, "planted": planted}[name](spark)
+        fig["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        fig["machine"] = f"{os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f})"
+        path = RESULTS / f"insight_{name}.json"
+        path.write_text(json.dumps(fig, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+        print(f"{name}: {json.dumps(fig, ensure_ascii=False, default=str)[:400]}")
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
