@@ -7,6 +7,7 @@ at import time, before any test module imports airflow.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def airflow_db():
 
     migrate_if_needed()
     ensure_pools()
-    return _HOME
+    yield _HOME
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,7 @@ def airflow_server():
     finally:
         subprocess.run(["bash", script, "stop"], env=env, capture_output=True, text=True, timeout=120)
         shutil.rmtree(landing, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
