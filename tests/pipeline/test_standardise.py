@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.common.catalogue import Catalogue
@@ -54,27 +53,28 @@ def test_lifecycle_state_sla_and_extensions(spark, catalogue, standardised):
     base = dict(channel_code="01", appeal_type_code="03", urgency_code="3", category_l3_code="030101",
                 district_code="990104", street_code="990104003", community_code="990104003002", is_valid=True)
     expected = [
-        Row(order_id=O1, **base, dispatch_time=ts("2025-03-03 08:30:00"), main_dept_code="D08",
+        dict(order_id=O1, **base, dispatch_time=ts("2025-03-03 08:30:00"), main_dept_code="D08",
             sign_time=ts("2025-03-03 09:00:00"), first_contact_time=ts("2025-03-03 10:00:00"), sla_rule_id="V1-03",
             # 15 working days after Mon 3 March = Mon 24 March; + 3 approved working days = Thu 27 March
             original_due_time=ts("2025-03-24 23:59:59"), due_time=ts("2025-03-27 23:59:59"), dispatch_count=1,
             return_count=0, reassign_count=0, extension_count=1, urge_count=1, finish_time=ts("2025-03-04 15:00:00"),
             result_code="01", revisit_time=ts("2025-03-04 18:00:00"), solved_code="1", satisfaction_code="4",
             revisit_valid_flag=True, status_code="40", merged_into_id=None, repeat_flag=False, dup_group_id=O1),
-        Row(order_id="HOTLINE-RX-20250303-000002", **{**base, "category_l3_code": "050202"},
+        dict(order_id="HOTLINE-RX-20250303-000002", **{**base, "category_l3_code": "050202"},
             dispatch_time=ts("2025-03-03 09:30:00"), main_dept_code="D20", sign_time=None, first_contact_time=None,
             sla_rule_id="V1-03", original_due_time=ts("2025-03-24 23:59:59"), due_time=ts("2025-03-24 23:59:59"),
             dispatch_count=1, return_count=1, reassign_count=1, extension_count=0, urge_count=0, finish_time=None,
             result_code=None, revisit_time=None, solved_code=None, satisfaction_code=None, revisit_valid_flag=None,
             status_code="20", merged_into_id=None, repeat_flag=False, dup_group_id=None),
-        Row(order_id="HOTLINE-RX-20250303-000003", **{**base, "appeal_type_code": "01"}, dispatch_time=None,
+        dict(order_id="HOTLINE-RX-20250303-000003", **{**base, "appeal_type_code": "01"}, dispatch_time=None,
             main_dept_code=None, sign_time=None, first_contact_time=None, sla_rule_id="V1-01",
             original_due_time=ts("2025-03-05 23:59:59"), due_time=ts("2025-03-05 23:59:59"), dispatch_count=0,
             return_count=0, reassign_count=0, extension_count=0, urge_count=0, finish_time=None, result_code=None,
             revisit_time=None, solved_code=None, satisfaction_code=None, revisit_valid_flag=None, status_code="11",
             merged_into_id=None, repeat_flag=False, dup_group_id=None),
     ]
-    assertDataFrameEqual(got, spark.createDataFrame(expected, got.schema))
+    rows = [tuple(e[c] for c in STATE) for e in expected]  # in STATE order, whatever the dict order
+    assertDataFrameEqual(got, spark.createDataFrame(rows, got.schema))
 
 
 def test_merge_link_and_repeat_flag(spark, catalogue, standardised):
