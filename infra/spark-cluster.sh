@@ -17,6 +17,8 @@
 #   SPARK_CLUSTER_STATE_DIR      PID files, worker work dirs, scratch (default var/spark-cluster)
 #   SPARK_CLUSTER_LOG_DIR        daemon logs (default var/log/spark-cluster)
 #   PYSPARK_PYTHON               Python for executors (default .venv/bin/python)
+#   SPARK_CLUSTER_OWNER_PID      when set, a watchdog stops the cluster as soon as that process is gone
+#                                (tests and benchmarks set their own PID: no daemon outlives them)
 # Everything binds to 127.0.0.1. Nothing is started in the background that is not tracked by a PID file.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -118,7 +120,19 @@ start() {
       --work-dir "$state_dir/work/worker-$i" --webui-port "$((ui_port + i))" "$master_url"
   done
   wait_for 90 "$workers workers registered with $master_url" enough_workers
+  start_watchdog
   say "up: $master_url, $(alive_workers) workers x ${worker_cores} core / ${worker_memory}; UI http://$host:$ui_port"
+}
+
+start_watchdog() {
+  local owner="${SPARK_CLUSTER_OWNER_PID:-}" pidfile="$run_dir/watchdog.pid"
+  [ -n "$owner" ] || return 0
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  # Detached; it inherits this environment, so its `stop` finds the same PID files.
+  setsid nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; exec bash "$2" stop' \
+    watchdog "$owner" "$root/infra/spark-cluster.sh" >>"$log_dir/watchdog.out" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  say "watchdog (pid $!) stops the cluster when process $owner ends"
 }
 
 stop_one() {
@@ -150,6 +164,12 @@ stop() {
     stop_one "$name" org.apache.spark.deploy.worker.Worker
   done
   stop_one master org.apache.spark.deploy.master.Master
+  local wd="$run_dir/watchdog.pid"
+  if [ -f "$wd" ]; then
+    # The watchdog itself may be the caller (its `exec bash … stop` keeps its PID): never kill ourselves.
+    [ "$(cat "$wd")" != "$$" ] && kill "$(cat "$wd")" 2>/dev/null || true
+    rm -f "$wd"
+  fi
 }
 
 status() {
