@@ -359,7 +359,7 @@ def _text(df: DataFrame, cfg: GenConfig, own: Draw) -> DataFrame:
     df = df.withColumn("content", F.substring(F.when(own.u("half") < cfg.halfwidth_rate, half)
                                               .otherwise(F.col("_text1")), 1, 400))
     df = df.withColumn("typo", typo).withColumn("content_len", F.length("content"))
-    title_core = F.regexp_replace(F.substring(F.split(issue, "，").getItem(0), 1, 18), "[{}a-z]", "")
+    title_core = F.substring(F.split(_slots(issue, own), "，").getItem(0), 1, 18)
     title = (F.when(sp == "emergency", F.lit("紧急情况"))
              .when(sp.isNotNull(), F.concat(F.lit("关于"), F.col("l3_name"), F.lit("的来电")))
              .when(own.u("tt") < 0.5, title_core)

@@ -82,7 +82,7 @@ def render_phone(o: DataFrame, cfg: GenConfig) -> DataFrame:
     dayd = Draw(cfg.seed, "day_num")
     df = df.withColumn("encoding", F.when(dayd.u("gbk") < cfg.gbk_day_rate, "GBK").otherwise("UTF-8"))
     df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.col("dirty_kind")
+    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
     number = (F.when(d.u("nonum") < 0.03, F.lit("")).when(d.u("land") < 0.08, F.col("caller_landline"))
               .otherwise(F.col("caller_mobile")))
     name = F.when(d.u("noname") < 0.35, F.lit("")).otherwise(F.col("caller_name"))
@@ -130,7 +130,7 @@ def render_online(o: DataFrame, cfg: GenConfig) -> DataFrame:
                     F.col("dt"))
     df = df.withColumn("encoding", F.lit("UTF-8"))
     df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.col("dirty_kind")
+    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
     anonymous = d.u("anon") < 0.1
     user = F.when(~anonymous, F.struct(
         F.col("caller_name").alias("name"), F.col("caller_mobile").alias("mobile"),
@@ -161,7 +161,7 @@ def render_grid(o: DataFrame, cfg: GenConfig) -> DataFrame:
                                               F.lit(".jsonl")), F.col("dt"))
     df = df.withColumn("encoding", F.lit("UTF-8"))
     df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.col("dirty_kind")
+    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
     sd = Draw(cfg.seed, "street_code")
     struct = F.struct(
         F.col("source_order_id").alias("report_id"),
@@ -188,7 +188,7 @@ def render_opinion(o: DataFrame, cfg: GenConfig) -> DataFrame:
                                                  F.lit(".jsonl")), F.col("dt"))
     df = df.withColumn("encoding", F.lit("UTF-8"))
     df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.col("dirty_kind")
+    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
     number = F.split(F.col("source_order_id"), "-").getItem(1)
     nick = F.concat(pick(L.NICK_PARTS, d.i("n1", len(L.NICK_PARTS))), pick(L.NICK_TAILS, d.i("n2", len(L.NICK_TAILS))))
     publish = F.when(k == "bad_time", F.lit("NaN")).otherwise(
@@ -299,7 +299,7 @@ def render_events(o: DataFrame, cfg: GenConfig) -> DataFrame:
     ev = ev.withColumn("event_id", F.concat(F.lit("EV-"), F.col("source_order_id"), F.lit("-"),
                                             F.lpad((F.col("seq") + 1).cast("string"), 2, "0")))
     ev = ev.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("event_id"))
-    k = F.col("dirty_kind")
+    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
     od = Draw(cfg.seed, "source_order_id")
     operator = (F.when(F.col("operator_kind") == "center",
                        F.concat(F.lit("H"), F.lpad((od.i("agent", 400) + 1).cast("string"), 4, "0")))
