@@ -32,8 +32,8 @@ CANDIDATES: dict[str, str] = {
 DEFAULT_PARAMS: dict[str, Any] = {
     "vocab_size": 60000,
     "min_df": 2,
-    "binary_tf": True,
-    "normalize": True,
+    "binary_tf": False,
+    "normalize": False,
     "ngram_max": 3,
     "reg_param": 0.001,
     "elastic_net": 0.0,

@@ -12,9 +12,9 @@ from tests.models.classify.silver_factory import ensure_silver_spec, silver_fram
 #: small but learnable: three months, the last one is the evaluation month
 SILVER_START = date(2026, 1, 1)
 SILVER_DAYS = 90
-SILVER_ROWS = 2400
+SILVER_ROWS = 1600
 #: small model settings so the tests stay quick on two shared cores
-FAST_PARAMS = {"vocab_size": 6000, "max_iter": 25}
+FAST_PARAMS = {"vocab_size": 3000, "max_iter": 10}
 
 
 @pytest.fixture(scope="session")
@@ -51,5 +51,5 @@ def trained(silver_loaded, clf_settings):
     """All four targets trained once (two candidates each), as the monthly DAG would."""
     from models.classify import train
 
-    return train.run(candidates=("lr_char_tfidf", "nb_char_tfidf"), params=FAST_PARAMS, max_per_class=400,
+    return train.run(candidates=("lr_char_tfidf", "nb_char_tfidf"), params=FAST_PARAMS, max_per_class=300,
                      settings=clf_settings)

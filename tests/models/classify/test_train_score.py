@@ -79,7 +79,7 @@ def test_worse_challenger_is_not_promoted(trained, spark, clf_settings):
     client = _client(clf_settings)
     # a deliberately crippled model: the 8 most frequent character grams cannot separate the handling paths
     out = train.run(targets=["handling_path"], candidates=["nb_char_tfidf"],
-                    params={**FAST_PARAMS, "vocab_size": 8}, max_per_class=400, settings=clf_settings)
+                    params={**FAST_PARAMS, "vocab_size": 8}, max_per_class=300, settings=clf_settings)
     t = out["targets"]["handling_path"]
     assert t["version"] == "2" and t["decision"] == "rejected"
     name = "minsheng_classify_handling_path"
