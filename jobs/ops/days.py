@@ -22,6 +22,8 @@ def interval_days(start: datetime, end: datetime, tz: ZoneInfo = CITY_TZ) -> tup
         raise ValueError(f"data interval bounds must be timezone-aware, got {start!r} .. {end!r}")
     first = start.astimezone(tz).date()
     last = (end - timedelta(microseconds=1)).astimezone(tz).date() if end > start else first
+    # plain dates (Airflow hands over pendulum objects, which Spark's type checks refuse)
+    first, last = date(first.year, first.month, first.day), date(last.year, last.month, last.day)
     return first, max(first, last)
 
 

@@ -18,6 +18,15 @@ log = logging.getLogger("minsheng.ops")
 TABLE = "ops_task_failure"
 
 
+def _utc_naive(value: datetime | None) -> datetime | None:
+    """A plain ``datetime`` in UTC without tzinfo (pendulum's subclass is refused by Spark)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+
+
 def failure_row(context: dict[str, Any]) -> dict[str, Any]:
     """The ``ops_task_failure`` row for an Airflow task context (pure; for tests)."""
     ti = context.get("ti") or context.get("task_instance")
@@ -38,14 +47,14 @@ def failure_row(context: dict[str, Any]) -> dict[str, Any]:
         "task_id": str(getattr(ti, "task_id", "")),
         "map_index": int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1),
         "try_number": int(getattr(ti, "try_number", 0) or 0),
-        "data_interval_start": start.astimezone(UTC).replace(tzinfo=None) if start else None,
-        "data_interval_end": end.astimezone(UTC).replace(tzinfo=None) if end else None,
+        "data_interval_start": _utc_naive(start),
+        "data_interval_end": _utc_naive(end),
         "day_from": day_from,
         "day_to": day_to,
         "exception_type": type(exc).__module__ + "." + type(exc).__qualname__ if exc is not None else None,
         "message": message[:4000],
         "traceback": tb[-8000:],
-        "failed_at": failed_at.astimezone(UTC).replace(tzinfo=None) if failed_at.tzinfo else failed_at,
+        "failed_at": _utc_naive(failed_at),
     }
 
 
