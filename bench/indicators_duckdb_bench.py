@@ -7,7 +7,8 @@ current Delta snapshot (``DataFrame.inputFiles()``). Best of N runs after a warm
 
     .venv/bin/python bench/indicators_duckdb_bench.py --orders 2000000 --days 30
 
-Writes bench/results/indicators_duckdb.json and prints one line.
+Writes bench/results/indicators_duckdb.json (one entry per orders × days scenario, plus the latest)
+and prints one line.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def build(spark, path: str, orders: int, days: int, start: dt.date) -> None:
     df = spark.range(orders).select(
         F.format_string("O%012d", "id").alias("order_id"),
         (F.lit(start).cast("timestamp") + F.make_interval(
-            secs=(F.col("id") % (days * 86400)).cast("decimal(18,6)"))).alias("accept_time"),
+            secs=(F.col("id") * F.lit(days * 86400.0 / orders)).cast("decimal(18,6)"))).alias("accept_time"),
         (F.rand(1) > 0.02).alias("is_valid"),
         F.format_string("9901%02d", (F.rand(2) * 13).cast("int") + 2).alias("district_code"),
         F.format_string("%02d", (F.rand(3) * 10).cast("int") + 1).alias("category_l1_code"),
@@ -117,6 +118,8 @@ def main() -> None:
     duck_sql = QUERY.format(micros="epoch_us", table="dwd", day=day)
     duck_s, duck_rows = best_of(lambda: con.execute(duck_sql).fetchall(), args.runs)
 
+    if not spark_rows:
+        raise SystemExit(f"no orders on {day}: the synthetic table is wrong")
     same = len(spark_rows) == len(duck_rows) and all(
         a[0] == b[0] and a[1] == b[1] and a[2] == b[2] for a, b in zip(spark_rows, duck_rows, strict=True))
     result = {
@@ -125,12 +128,17 @@ def main() -> None:
         "spark_seconds": round(spark_s, 4), "duckdb_seconds": round(duck_s, 4),
         "spark_over_duckdb": round(spark_s / duck_s, 2), "same_result_keys_and_counts": same,
         "build_seconds": round(build_s, 1), "runs": args.runs, "spark_master": settings.spark_master,
+        "spark_conf_env": os.environ.get("MINSHENG_SPARK_CONF", ""),
         "duckdb_threads": 2, "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)",
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     out = ROOT / "bench" / "results" / "indicators_duckdb.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    scenarios = previous.get("scenarios", {}) if isinstance(previous, dict) else {}
+    scenarios[f"{args.orders}_orders_{args.days}_days"] = result
+    out.write_text(json.dumps({"benchmark": "indicators_duckdb", "latest": result, "scenarios": scenarios},
+                              indent=1) + "\n", encoding="utf-8")
     print(f"indicators day x district x L1 over {args.orders} orders: Spark {spark_s:.3f} s, "
           f"DuckDB {duck_s:.3f} s, ratio {spark_s / duck_s:.2f}x (same result: {same}) -> {out}")
     spark.stop()

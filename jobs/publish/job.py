@@ -193,6 +193,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
 
     Raises:
         ValueError: unknown period type or reversed range.
+        FileNotFoundError: a gold table or the silver orders do not exist yet.
         PublishPiiError: a phone or ID number in an extract's text; jobs.privacy.PiiLeakError from the scanner.
     """
     if period not in PERIOD_TYPES:
@@ -205,6 +206,10 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     bucket = cat.settings.s3.get("publish_bucket") or "minsheng-publish"
     cfg = IndicatorConfig.from_settings(cat.settings)
     gold = ["ads_hotline_indicator", "ads_livelihood_sign", "ads_dept_ranking", "ads_anomaly_input"]
+    missing = [t for t in [*gold, "dwd_work_order"] if not cat.exists(spark, t)]
+    if missing:
+        raise FileNotFoundError(f"cannot publish: table(s) {missing} do not exist yet; run `minsheng standardise` "
+                                "and `minsheng indicators` for the dates first")
     scan = _pii_scan(cat, gold + ["dwd_work_order"])
     s3mod.ensure_bucket(client, bucket)
     starts = _starts(period, date_from, date_to)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pyspark.sql import functions as F
 
 from jobs.indicators.config import IndicatorConfig
 from jobs.indicators.dictionary import documented_columns, render
@@ -71,8 +72,7 @@ def test_livelihood_signs(spark):
         {"period_start": year, "period_end": year, "n_acc": 1250},
         {"dept_code": "D01", "n_acc": 400},                     # department rows are not signs
         {"period_start": D - dt.timedelta(days=30), "n_acc": 5},  # out of scope
-    ]).withColumn("risk_share", __import__("pyspark.sql.functions", fromlist=["col"]).expr(
-        "CASE WHEN n_acc > 0 THEN n_risk / n_acc END"))
+    ]).withColumn("risk_share", F.expr("CASE WHEN n_acc > 0 THEN n_risk / n_acc END"))
     out = {(r.geo_level, r.category_code): r for r in livelihood_signs(hist, pops, PeriodScope(D, D)).collect()}
     assert set(out) == {("city", "*"), ("city", "01"), ("district", "*")}
     city = out[("city", "*")]
