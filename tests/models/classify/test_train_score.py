@@ -30,8 +30,8 @@ def test_each_target_trains_logs_and_gets_both_aliases(trained, silver_loaded, c
         out = trained["targets"][target]
         name = f"minsheng_classify_{target}"
         assert out["model_name"] == name and out["version"] == "1" and out["decision"] == "promoted"
-        assert client.get_model_version_by_alias(name, "champion").version == "1"
-        assert client.get_model_version_by_alias(name, "challenger").version == "1"
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+        assert str(client.get_model_version_by_alias(name, "challenger").version) == "1"
         run = client.get_run(out["run_id"])
         assert run.data.params["silver_delta_version"] == str(silver_version)
         assert run.data.params["silver_table"] == "dwd_work_order"
@@ -83,8 +83,8 @@ def test_worse_challenger_is_not_promoted(trained, spark, clf_settings):
     t = out["targets"]["handling_path"]
     assert t["version"] == "2" and t["decision"] == "rejected"
     name = "minsheng_classify_handling_path"
-    assert client.get_model_version_by_alias(name, "challenger").version == "2"
-    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(client.get_model_version_by_alias(name, "challenger").version) == "2"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     rec = (Catalogue(clf_settings).read(spark, "ops_model_promotion")
            .filter("model_name = 'minsheng_classify_handling_path' AND challenger_version = '2'").collect())
     assert len(rec) == 1
