@@ -25,6 +25,7 @@ class ClusterConfig:
     min_shared: int = 4
     max_days: int = 30
     min_size: int = 3
+    key_share: float = 0.5
     max_iterations: int = 30
 
     def as_dict(self) -> dict:
@@ -90,9 +91,36 @@ def clusters(docs: DataFrame, near_dup_pairs: DataFrame | None, cfg: ClusterConf
     if near_dup_pairs is not None:
         edges = edges.unionByName(near_dup_pairs.select("a", "b"))
     comp = connected_components(docs.select("doc_id"), edges.distinct(), cfg.max_iterations)
+    comp = merge_by_key_terms(docs, comp, cfg)
     sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("size"))
     kept = comp.join(sizes.where(F.col("size") >= cfg.min_size), "component")
     return kept.select("doc_id", F.concat(F.lit("CC-"), F.col("component")).alias("cluster_id"))
+
+
+def merge_by_key_terms(docs: DataFrame, comp: DataFrame, cfg: ClusterConfig) -> DataFrame:
+    """Second pass: join components that share a *key term* — a distinctive 4-gram found in at least
+    ``key_share`` of the documents of each — within the same category group.
+
+    Different callers describe one issue in their own words; the first pass groups each wording, this
+    pass joins the wordings through the name they all carry (an estate, a company).
+    """
+    n_docs = docs.count()
+    max_df = max(cfg.max_df_floor, int(cfg.max_df_share * n_docs))
+    g4 = docs.select("doc_id", "group_key", F.explode(F.filter("terms", lambda t: F.length(t) == 4)).alias("term"))
+    df = g4.groupBy("term").agg(F.count(F.lit(1)).alias("df")).where(F.col("df").between(cfg.min_df, max_df))
+    sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("csize")).where(F.col("csize") >= 2)
+    per = g4.join(df, "term").join(comp, "doc_id").join(sizes, "component").groupBy(
+        "component", "term", "csize").agg(F.count(F.lit(1)).alias("n"), F.first("group_key").alias("g"))
+    keys = per.where(F.col("n") >= cfg.key_share * F.col("csize")).select("component", "term", "g")
+    pairs = keys.alias("x").join(keys.alias("y"), "term").where(
+        (F.col("x.component") < F.col("y.component"))
+        & (F.col("x.g").isNull() | F.col("y.g").isNull() | (F.col("x.g") == F.col("y.g")))
+    ).select(F.col("x.component").alias("a"), F.col("y.component").alias("b")).distinct()
+    nodes = comp.select(F.col("component").alias("doc_id")).distinct()
+    top = connected_components(nodes, pairs, cfg.max_iterations).select(
+        F.col("doc_id").alias("old"), F.col("component").alias("new"))
+    return comp.join(top, comp["component"] == top["old"], "left").select(
+        "doc_id", F.coalesce(F.col("new"), F.col("component")).alias("component"))
 
 
 def describe(docs: DataFrame, members: DataFrame, as_of=None, top_terms: int = 5) -> DataFrame:

@@ -103,11 +103,10 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
     if cat.exists(spark, "gt_incidents"):
         from models.warning.evaluate import score
 
-        history_start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
+        # incidents are scored from the first day with a full history window in the data
         first_data = orders.agg(F.min("accept_date")).first()[0] or date_from
-        warm = max(0, (first_data - history_start).days) + LOOKBACK_DAYS - (date_from - history_start).days
-        metrics = score(cat.read(spark, TABLE), cat.read(spark, "gt_incidents"),
-                        max(date_from, first_data), date_to, warmup_days=max(warm, 7 * BASELINE_WEEKS))
+        eval_from = max(date_from, first_data + dt.timedelta(days=LOOKBACK_DAYS))
+        metrics = score(cat.read(spark, TABLE), cat.read(spark, "gt_incidents"), eval_from, date_to, warmup_days=0)
         summary["evaluation"] = metrics
         _log_mlflow(cat.settings, cfg, metrics, summary)
     log.info("warnings: %s", json.dumps(summary, default=str, ensure_ascii=False))
