@@ -120,14 +120,32 @@ def cluster_env(cluster: StandaloneCluster, bucket: str, endpoint: str, **extra:
     return env
 
 
-def submit(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run ``infra/spark-submit.sh ARGS`` and fail with the driver's output tail when it fails."""
-    proc = subprocess.run(["bash", str(SUBMIT_SH), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+#: Generous: a driver JVM plus executors on a busy 2-core machine; a quiet one needs a fraction.
+SUBMIT_TIMEOUT = 2400
+
+
+def submit_start(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """Start ``infra/spark-submit.sh ARGS`` (so the test can do local work meanwhile)."""
+    return subprocess.Popen(["bash", str(SUBMIT_SH), *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def submit_wait(proc: subprocess.Popen, timeout: int = SUBMIT_TIMEOUT) -> subprocess.CompletedProcess:
+    """Wait for a submission; fail with the driver's output tail when it fails."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-        pytest.fail(f"spark-submit {' '.join(args)} failed ({proc.returncode}):\n{tail}")
-    return proc
+        tail = "\n".join((out + err).splitlines()[-60:])
+        pytest.fail(f"spark-submit {' '.join(proc.args[2:])} failed ({proc.returncode}):\n{tail}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def submit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run ``infra/spark-submit.sh ARGS`` to the end."""
+    return submit_wait(submit_start(env, *args))
 
 
 def open_bucket_for(spark, bucket: str, endpoint: str) -> None:

@@ -9,7 +9,7 @@ import json
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.common import s3
-from tests.cluster.conftest import cluster_env, open_bucket_for, submit
+from tests.cluster.conftest import cluster_env, open_bucket_for, submit_start, submit_wait
 
 
 def _summary(stdout: str) -> dict:
@@ -17,10 +17,14 @@ def _summary(stdout: str) -> dict:
 
 
 def test_reference_load_on_the_cluster_writes_delta_on_s3_equal_to_local(
-    spark_cluster, cluster_bucket, s3_endpoint, s3_settings, spark, catalogue, reference_loaded
+    spark_cluster, cluster_bucket, s3_endpoint, s3_settings, catalogue, request
 ):
     env = cluster_env(spark_cluster, cluster_bucket, s3_endpoint)
-    first = _summary(submit(env, "reference", "load").stdout)
+    running = submit_start(env, "reference", "load")
+    # The local load (the session's test lake) meanwhile, in this process.
+    spark = request.getfixturevalue("spark")
+    request.getfixturevalue("reference_loaded")
+    first = _summary(submit_wait(running).stdout)
     names = catalogue.names("ref")
     assert first == dict.fromkeys(names, "created")
 

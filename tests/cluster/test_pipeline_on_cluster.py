@@ -16,7 +16,7 @@ from jobs.common.config import load_settings
 from tests.cluster.conftest import cluster_env, open_bucket_for, submit
 
 pytestmark = pytest.mark.slow
-generate = pytest.importorskip("jobs.generate", reason="the generator is not in this tree")
+generate = pytest.importorskip("jobs.generate.run", reason="the generator is not in this tree")
 ingest = pytest.importorskip("jobs.ingest", reason="ingest is not in this tree")
 standardise = pytest.importorskip("jobs.standardise", reason="standardise is not in this tree")
 indicators = pytest.importorskip("jobs.indicators", reason="indicators is not in this tree")
