@@ -218,7 +218,7 @@ def indicators(cfg: IndicatorConfig) -> list[Indicator]:
         # D. outcome
         Indicator("revisit_rate", "回访率", "D",
                   "|V_P| / count(orders finished in P that require a call-back: handling_path ∈ "
-                  f"{set(cfg.revisit_required_paths)})",
+                  "{" + ", ".join(sorted(cfg.revisit_required_paths)) + "})",
                   _ratio("n_revisited", "n_revisit_required"), "n_finished"),
         Indicator("valid_revisit_rate", "有效回访率 (回访核实率)", "D", "|E_P| / |V_P|",
                   _ratio("n_evaluable", "n_revisited"), "n_revisited"),
