@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from airflow.sdk import Asset, PokeReturnValue, task
-from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
 from jobs.ops.plan import NOT_RETRYABLE, asset_uri, pool_for, tables_written
 
@@ -36,12 +36,34 @@ def execution_mode() -> str:
     return mode
 
 
-def retry_policy() -> ExceptionRetryPolicy:
-    """Data problems (a failed quality gate, a PII leak) fail at once; anything else is retried."""
-    return ExceptionRetryPolicy(rules=[RetryRule(
-        exception=list(NOT_RETRYABLE), action=RetryAction.FAIL,
-        reason="the data failed a check: retrying cannot fix it",
-    )])
+class DataErrorPolicy(RetryPolicy):
+    """Data problems (a failed quality gate, a PII leak) fail at once; anything else is retried.
+
+    Matches by dotted class name along the exception's MRO, so building the DAG never imports the
+    step modules (``ExceptionRetryPolicy`` imports its string specs when constructed: pyspark at
+    parse time).
+    """
+
+    def __init__(self, names: tuple[str, ...] = NOT_RETRYABLE):
+        self.names = tuple(names)
+
+    def evaluate(self, exception, try_number, max_tries, context=None) -> RetryDecision:
+        for klass in type(exception).__mro__:
+            if f"{klass.__module__}.{klass.__qualname__}" in self.names:
+                return RetryDecision.fail(reason=f"{klass.__qualname__}: the data failed a check, "
+                                                 "retrying cannot fix it")
+        return RetryDecision.default()
+
+    def serialize(self) -> dict:
+        return {"names": list(self.names)}
+
+    @classmethod
+    def deserialize(cls, data: dict) -> DataErrorPolicy:
+        return cls(tuple(data["names"]))
+
+
+def retry_policy() -> DataErrorPolicy:
+    return DataErrorPolicy()
 
 
 def default_args(execution_timeout: timedelta) -> dict:

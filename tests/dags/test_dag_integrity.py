@@ -112,3 +112,15 @@ def test_cluster_profile_submits_the_same_tasks(dagbag):
     assert got["minsheng_daily.ingest_grid"][3][:3] == ["ingest", "--channel", "grid"]
     assert "{{ data_interval_start.isoformat() }}" in got["minsheng_daily.quality"][3]
     assert "{{ params.date_from }}" in got["minsheng_backfill.quality"][3]
+
+
+def test_data_errors_are_not_retried(dagbag):
+    from airflow.sdk.definitions.retry_policy import RetryAction
+
+    from jobs.privacy import PiiLeakError
+    from jobs.quality import QualityGateError
+
+    policy = dagbag.get_dag("minsheng_daily").get_task("quality").retry_policy
+    assert policy.evaluate(QualityGateError([]), 1, 3).action is RetryAction.FAIL
+    assert policy.evaluate(PiiLeakError.__new__(PiiLeakError), 1, 3).action is RetryAction.FAIL
+    assert policy.evaluate(ConnectionError("s3 hiccup"), 1, 3).action is RetryAction.DEFAULT
