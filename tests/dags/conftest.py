@@ -6,6 +6,7 @@ at import time, before any test module imports airflow.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 _HOME = Path(tempfile.mkdtemp(prefix="minsheng-airflow-"))
+atexit.register(shutil.rmtree, _HOME, True)
 os.environ.update({
     "AIRFLOW_HOME": str(_HOME),
     "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
@@ -35,8 +37,7 @@ def airflow_db():
 
     migrate_if_needed()
     ensure_pools()
-    yield _HOME
-    shutil.rmtree(_HOME, ignore_errors=True)
+    return _HOME
 
 
 @pytest.fixture(scope="session")
