@@ -29,7 +29,10 @@ airflow-ui: setup
 	@bash infra/airflow.sh standalone
 
 mlflow-ui: setup
-	@bash infra/mlflow.sh ui
+	@bash infra/mlflow.sh start
+
+check-ui: setup
+	@bash infra/check-ui.sh
 
 clean:
 	rm -rf var/lake var/landing var/ground_truth var/tmp

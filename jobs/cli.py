@@ -52,4 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the imported module so that `python -m jobs.cli` and the `minsheng` script share one
+    # command registry (the step modules register with `jobs.cli`, not with `__main__`).
+    from jobs.cli import main as _main
+
+    raise SystemExit(_main())
