@@ -40,6 +40,7 @@ def city(spark, settings, reference_loaded, tmp_path_factory):
     c1, c2 = _cat(settings, root1), _cat(settings, root2)
     stats = [generate(spark, c1, A), generate(spark, c1, B), generate(spark, c2, B)]
     gt = spark.read.parquet(c1.location("gt_orders")).toPandas()
+    gt["dt"] = gt["dt"].astype(str)
     return {"root": root1, "root2": root2, "cat": c1, "stats": stats, "gt": gt}
 
 
@@ -227,9 +228,14 @@ def test_lifecycle_consistent_for_clean_records(spark, city, catalogue):
     from jobs.common.worktime import add_deadline
 
     events = [e for e in _clean_records(spark, city, "event").values()]
+    # orders with a dirty event line miss that event: their remaining events are not checked for order
+    dirty_ev = _dirty(spark, city)
+    incomplete = {rid.rsplit("-", 1)[0].removeprefix("EV-") for rid in
+                  dirty_ev[dirty_ev["channel"] == "event"]["record_id"].dropna()}
     by_order: dict[str, list] = {}
     for e in events:
-        by_order.setdefault(e["source_order_id"], []).append(e)
+        if e["source_order_id"] not in incomplete:
+            by_order.setdefault(e["source_order_id"], []).append(e)
     gt = city["gt"].set_index("source_order_id")
     checked = 0
     for oid, evs in by_order.items():
