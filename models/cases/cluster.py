@@ -25,7 +25,8 @@ class ClusterConfig:
     min_shared: int = 4
     max_days: int = 30
     min_size: int = 3
-    key_share: float = 0.5
+    key_share: float = 0.8
+    key_max_components: int = 8
     max_iterations: int = 30
 
     def as_dict(self) -> dict:
@@ -108,10 +109,13 @@ def merge_by_key_terms(docs: DataFrame, comp: DataFrame, cfg: ClusterConfig) -> 
     max_df = max(cfg.max_df_floor, int(cfg.max_df_share * n_docs))
     g4 = docs.select("doc_id", "group_key", F.explode(F.filter("terms", lambda t: F.length(t) == 4)).alias("term"))
     df = g4.groupBy("term").agg(F.count(F.lit(1)).alias("df")).where(F.col("df").between(cfg.min_df, max_df))
-    sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("csize")).where(F.col("csize") >= 2)
+    sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("csize")).where(F.col("csize") >= cfg.min_size)
     per = g4.join(df, "term").join(comp, "doc_id").join(sizes, "component").groupBy(
         "component", "term", "csize").agg(F.count(F.lit(1)).alias("n"), F.first("group_key").alias("g"))
     keys = per.where(F.col("n") >= cfg.key_share * F.col("csize")).select("component", "term", "g")
+    # a term that is key to many components is generic wording, not the name of one issue
+    spread = keys.groupBy("term").agg(F.count(F.lit(1)).alias("k")).where(F.col("k") <= cfg.key_max_components)
+    keys = keys.join(spread.select("term"), "term")
     pairs = keys.alias("x").join(keys.alias("y"), "term").where(
         (F.col("x.component") < F.col("y.component"))
         & (F.col("x.g").isNull() | F.col("y.g").isNull() | (F.col("x.g") == F.col("y.g")))
