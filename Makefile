@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-fast bench lint airflow-ui mlflow-ui check-ui clean
+.PHONY: setup demo test test-all bench lint airflow-ui mlflow-ui check-ui clean
 
 setup:
 	@bash infra/setup.sh
@@ -15,11 +15,11 @@ demo: setup
 test: setup
 	@bash infra/test.sh
 
-test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+test-all: setup
+	@MINSHENG_TEST_ALL=1 bash infra/test.sh
 
 bench: setup
-	$(PY) -m jobs.bench $(BENCH_ARGS)
+	@bash bench/run.sh
 
 lint: setup
 	.venv/bin/ruff check jobs models dags tests
