@@ -49,6 +49,24 @@ def catalogue(settings):
 
 
 @pytest.fixture(scope="session")
+def separate_lake(settings, reference_loaded, test_root):
+    """Factory: settings for a lake, landing zone and ground truth of their own under ``test_root/<name>``,
+    with the session's reference tables copied in (a Delta table folder copies as a whole)."""
+    import shutil
+
+    from jobs.common.config import load_settings
+
+    def make(name: str):
+        root = Path(test_root) / name
+        env = {"MINSHENG_LAKE_URI": str(root / "lake"), "MINSHENG_LANDING_URI": str(root / "landing"),
+               "MINSHENG_GROUND_TRUTH_URI": str(root / "gt"), "MINSHENG_WORK_URI": str(root / "tmp")}
+        shutil.copytree(Path(settings.lake_uri) / "ref", root / "lake" / "ref")
+        return load_settings("test", env=env)
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def reference_loaded(spark, catalogue):
     """The reference tables loaded once into the test lake; returns the load outcome."""
     from jobs.reference.load import load_reference

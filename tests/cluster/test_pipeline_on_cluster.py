@@ -4,7 +4,6 @@ loopback), equals the same day run with the local profile — every gold table, 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from pyspark.testing import assertDataFrameEqual
 
 from jobs.common import s3
 from jobs.common.catalogue import Catalogue
-from jobs.common.config import load_settings
 from tests.cluster.conftest import cluster_env, open_bucket_for, submit
 
 pytestmark = pytest.mark.slow
@@ -27,18 +25,14 @@ NEXT = DAY + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def local_day(spark, reference_loaded, settings, test_root):
+def local_day(spark, separate_lake):
     """The day generated into a landing folder and run through ingest → standardise → indicators locally."""
-    root = Path(test_root) / "cluster-local"
-    env = {"MINSHENG_LAKE_URI": str(root / "lake"), "MINSHENG_LANDING_URI": str(root / "landing"),
-           "MINSHENG_GROUND_TRUTH_URI": str(root / "gt"), "MINSHENG_WORK_URI": str(root / "tmp")}
-    s = load_settings("test", env=env)
-    shutil.copytree(Path(settings.lake_uri) / "ref", root / "lake" / "ref")
+    s = separate_lake("cluster-local")
     generate.run(orders=300, start=DAY, days=1, seed=11, settings=s)
     ingest.run(DAY, NEXT, settings=s)
     standardise.run(DAY, NEXT, settings=s)
     indicators.run(DAY, DAY, settings=s)
-    return s, root / "landing"
+    return s, Path(s.landing_uri)
 
 
 def _upload(folder: Path, bucket: str, prefix: str, settings) -> int:

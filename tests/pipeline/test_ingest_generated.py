@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import shutil
-from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 
 from jobs.common.catalogue import Catalogue
-from jobs.common.config import load_settings
 
 pytestmark = pytest.mark.slow
 generate = pytest.importorskip("jobs.generate", reason="the generator (issue 3) is not in this tree")
@@ -28,16 +25,11 @@ def _generate_run():
 
 
 @pytest.fixture(scope="module")
-def generated_lake(spark, reference_loaded, settings, test_root):
+def generated_lake(spark, separate_lake):
     from jobs.ingest import run as ingest
 
-    root = Path(test_root) / "generated"
-    env = {"MINSHENG_LAKE_URI": str(root / "lake"), "MINSHENG_LANDING_URI": str(root / "landing"),
-           "MINSHENG_GROUND_TRUTH_URI": str(root / "gt"), "MINSHENG_WORK_URI": str(root / "tmp")}
-    s = load_settings("test", env=env)
+    s = separate_lake("generated")
     cat = Catalogue(s)
-    # the reference tables are the session lake's (a Delta table folder copies as a whole)
-    shutil.copytree(Path(settings.lake_uri) / "ref", root / "lake" / "ref")
     _generate_run()(orders=600, start=START, days=DAYS, seed=7, settings=s)
     # re-deliveries can land one day after the last generated day
     summary = ingest(START, START + dt.timedelta(days=DAYS), settings=s)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
 from jobs.common.catalogue import Catalogue
-from jobs.common.config import load_settings
 from tests.pipeline import landing_fixture as LF
 from tests.pipeline.conftest import DAY1, DAY2
 
@@ -116,22 +114,18 @@ def test_running_three_times_leaves_identical_tables(spark, catalogue, settings,
 
 
 @pytest.fixture(scope="module")
-def in_order_lake(spark, reference_loaded, settings, test_root):
+def in_order_lake(spark, separate_lake):
     """A second lake fed in time order, one delivery day after the other (no late or shuffled events)."""
     from jobs.ingest import run as ingest
     from jobs.standardise import run as standardise
 
-    root = Path(test_root) / "in_order"
-    env = {"MINSHENG_LAKE_URI": str(root / "lake"), "MINSHENG_LANDING_URI": str(root / "landing"),
-           "MINSHENG_GROUND_TRUTH_URI": str(root / "gt"), "MINSHENG_WORK_URI": str(root / "tmp")}
-    s = load_settings("test", env=env)
+    s = separate_lake("in_order")
     cat = Catalogue(s)
-    # the reference tables are the session lake's (a Delta table folder copies as a whole)
-    shutil.copytree(Path(settings.lake_uri) / "ref", root / "lake" / "ref")
-    LF.write_landing(root / "landing")
+    landing = Path(s.landing_uri)
+    LF.write_landing(landing)
     events = sorted(LF.EVENTS_ALL, key=lambda e: e["event_time"])
     for day in (LF.D1, LF.D2):
-        folder = root / "landing" / "event" / f"dt={day}"
+        folder = landing / "event" / f"dt={day}"
         for f in folder.glob("*.jsonl"):
             f.unlink()
         todays = [e for e in events if e["event_time"].startswith(day)]

@@ -24,9 +24,26 @@ NOW = dt.datetime(2025, 3, 5, 8, 0)
 
 
 @pytest.fixture(scope="module")
-def lake(spark, catalogue, reference_loaded):
-    delta.overwrite(frame(spark, hand_built_orders()), catalogue, "dwd_work_order")
-    summary = compute_and_write(spark, catalogue, DAY, DAY)
+def pub_catalogue(separate_lake):
+    """A lake of this module's own: its hand-built silver must not meet the pipeline tests' real silver."""
+    from jobs.common.catalogue import Catalogue
+
+    return Catalogue(separate_lake("publish"))
+
+
+@pytest.fixture(scope="module")
+def s3_settings(pub_catalogue, s3_endpoint):
+    """This module's lake with the S3 endpoint of the session's moto server."""
+    import dataclasses
+
+    s = pub_catalogue.settings
+    return dataclasses.replace(s, s3={**s.s3, "endpoint_url": s3_endpoint})
+
+
+@pytest.fixture(scope="module")
+def lake(spark, pub_catalogue):
+    delta.overwrite(frame(spark, hand_built_orders()), pub_catalogue, "dwd_work_order")
+    summary = compute_and_write(spark, pub_catalogue, DAY, DAY)
     return summary
 
 
@@ -41,27 +58,27 @@ def _get(s3, bucket, key) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def test_indicator_run_is_idempotent(spark, catalogue, lake):
-    before = {t: catalogue.read(spark, t) .cache() for t in GOLD_TABLES}
+def test_indicator_run_is_idempotent(spark, pub_catalogue, lake):
+    before = {t: pub_catalogue.read(spark, t) .cache() for t in GOLD_TABLES}
     for t in GOLD_TABLES:
         before[t].count()
     for _ in range(2):
-        compute_and_write(spark, catalogue, DAY, DAY)
+        compute_and_write(spark, pub_catalogue, DAY, DAY)
     for t in GOLD_TABLES:
-        assertDataFrameEqual(catalogue.read(spark, t), before[t])
-        props = delta.table(spark, catalogue, t).detail().select("properties").first()[0]
+        assertDataFrameEqual(pub_catalogue.read(spark, t), before[t])
+        props = delta.table(spark, pub_catalogue, t).detail().select("properties").first()[0]
         assert props["minsheng.data_grade"] == "general"
     assert lake["rows"]["ads_hotline_indicator"] > 0
     documented = documented_columns()
     for t in GOLD_TABLES:
-        assert set(catalogue.read(spark, t).columns) == documented[t], t
-    ranking = catalogue.read(spark, "ads_dept_ranking").filter("period_type = 'day'").collect()
+        assert set(pub_catalogue.read(spark, t).columns) == documented[t], t
+    ranking = pub_catalogue.read(spark, "ads_dept_ranking").filter("period_type = 'day'").collect()
     assert {r.dept_code: r.rank_status for r in ranking} == {"D01": "样本不足", "D02": "样本不足"}
 
 
-def test_publish_day(spark, catalogue, lake, s3, s3_settings):
+def test_publish_day(spark, pub_catalogue, lake, s3, s3_settings):
     bucket = s3_settings.s3["publish_bucket"]
-    summary = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    summary = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
     prefix = f"indicators/period=day/{DAY}/"
     manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
     assert manifest["schema_version"] == "1.0" and manifest["data_grade"] == "general"
@@ -90,10 +107,10 @@ def test_publish_day(spark, catalogue, lake, s3, s3_settings):
     assert len(ind) > 0
 
 
-def test_republish_replaces_the_period(spark, catalogue, lake, s3, s3_settings):
+def test_republish_replaces_the_period(spark, pub_catalogue, lake, s3, s3_settings):
     bucket = s3_settings.s3["publish_bucket"]
-    first = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
-    second = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW + dt.timedelta(hours=1), actor="tester")
+    first = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    second = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW + dt.timedelta(hours=1), actor="tester")
     prefix = f"indicators/period=day/{DAY}/"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
     assert f"{prefix}_manifest.json" in keys
@@ -103,9 +120,9 @@ def test_republish_replaces_the_period(spark, catalogue, lake, s3, s3_settings):
     assert manifest["run_id"] == second["run_id"]
 
 
-def test_department_extract_has_only_its_own_orders_masked(spark, catalogue, lake, s3, s3_settings):
+def test_department_extract_has_only_its_own_orders_masked(spark, pub_catalogue, lake, s3, s3_settings):
     bucket = s3_settings.s3["publish_bucket"]
-    summary = publish(spark, catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+    summary = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
     assert set(summary["shares"]) == {"D01"}          # O8 (D02) was accepted before the day
     prefix = f"share/dept=D01/period=day/{DAY}/"
     manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
@@ -124,10 +141,10 @@ def test_department_extract_has_only_its_own_orders_masked(spark, catalogue, lak
     assert all(k.startswith("share/dept=D01/") for k in listed)
 
 
-def test_every_publish_and_share_is_audited(spark, catalogue, lake, s3, s3_settings):
+def test_every_publish_and_share_is_audited(spark, pub_catalogue, lake, s3, s3_settings):
     bucket = s3_settings.s3["publish_bucket"]
-    summary = publish(spark, catalogue, s3, "week", DAY, DAY, now=NOW, actor="auditor")
-    audit = catalogue.read(spark, AUDIT_TABLE).filter(f"run_id = '{summary['run_id']}'").toPandas()
+    summary = publish(spark, pub_catalogue, s3, "week", DAY, DAY, now=NOW, actor="auditor")
+    audit = pub_catalogue.read(spark, AUDIT_TABLE).filter(f"run_id = '{summary['run_id']}'").toPandas()
     assert len(audit) == summary["audit_rows"] > 0
     assert set(audit.action) == {"publish", "share"} and set(audit.actor) == {"auditor"}
     assert set(audit[audit.action == "share"].recipient) == {"D01"}
@@ -147,28 +164,28 @@ def test_extract_masks_again(spark):
     assert "caller_phone_hash" not in out[0].asDict()
 
 
-def test_pii_guard_and_bad_period(spark, catalogue, lake, s3):
+def test_pii_guard_and_bad_period(spark, pub_catalogue, lake, s3):
     assert pii_hits([{"order_id": "X", "content_redacted": "请回电13912345678"}]) == [
         "order 'X' column content_redacted: phone"]
     assert pii_hits([{"order_id": "X", "content_redacted": "身份证110101199003071234"}])
     assert pii_hits([{"order_id": "99010020250304000001", "content_redacted": "[手机号]"}]) == []
     with pytest.raises(ValueError, match="unknown period"):
-        publish(spark, catalogue, s3, "quarter", DAY, DAY)
+        publish(spark, pub_catalogue, s3, "quarter", DAY, DAY)
     assert issubclass(PublishPiiError, RuntimeError)
 
 
-def test_publish_stops_when_the_pii_scanner_fires(spark, catalogue, lake, s3, s3_settings):
+def test_publish_stops_when_the_pii_scanner_fires(spark, pub_catalogue, lake, s3, s3_settings):
     privacy = pytest.importorskip("jobs.privacy")
     if not hasattr(privacy, "run_scan"):
         pytest.skip("jobs.privacy.run_scan not available")
     bucket = s3_settings.s3["publish_bucket"]
     rows = hand_built_orders()
     rows[0]["content_redacted"] = "请联系13912345678"     # a planted leak in silver
-    delta.overwrite(frame(spark, rows), catalogue, "dwd_work_order")
+    delta.overwrite(frame(spark, rows), pub_catalogue, "dwd_work_order")
     try:
         before = s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
         with pytest.raises(privacy.PiiLeakError):
-            publish(spark, catalogue, s3, "month", DAY, DAY, now=NOW, actor="tester")
+            publish(spark, pub_catalogue, s3, "month", DAY, DAY, now=NOW, actor="tester")
         assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == before   # nothing uploaded
     finally:
-        delta.overwrite(frame(spark, hand_built_orders()), catalogue, "dwd_work_order")
+        delta.overwrite(frame(spark, hand_built_orders()), pub_catalogue, "dwd_work_order")

@@ -26,12 +26,13 @@ def silver_spec():
 
 
 @pytest.fixture(scope="session")
-def clf_settings(settings, test_root):
-    """The test settings with MLflow pointed at a SQLite store and artifact root inside the test folder."""
+def clf_settings(separate_lake, test_root):
+    """Settings for a lake of the classifier tests' own (its silver stand-in must not meet the pipeline
+    tests' real silver) with MLflow pointed at a SQLite store and artifact root inside the test folder."""
     store = test_root / "mlflow"
     store.mkdir(exist_ok=True)
-    return dataclasses.replace(settings, mlflow={"tracking_uri": f"sqlite:///{store}/mlflow.db",
-                                                 "artifact_root": str(store / "artifacts")})
+    return dataclasses.replace(separate_lake("classify"), mlflow={"tracking_uri": f"sqlite:///{store}/mlflow.db",
+                                                                  "artifact_root": str(store / "artifacts")})
 
 
 @pytest.fixture(scope="session")
