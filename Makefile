@@ -22,8 +22,7 @@ bench: setup
 	@bash bench/run.sh
 
 lint: setup
-	.venv/bin/ruff check jobs models dags tests
-	.venv/bin/ruff format --check jobs models dags tests
+	.venv/bin/ruff check jobs models dags tests bench infra
 
 airflow-ui: setup
 	@bash infra/airflow.sh standalone
