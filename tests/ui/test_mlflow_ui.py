@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.ui.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = ROOT / "var" / "artifacts"
 
 pytestmark = pytest.mark.skipif(
@@ -71,20 +71,7 @@ def mlflow_server(ui_store, test_root):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--window-size=1600,1000"):
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(120)
-    yield driver
-    driver.quit()
+    yield from headless_chromium(tmp_path_factory.mktemp("chromium-profile"), extra=("--disable-dev-shm-usage",))
 
 
 def _wait_text(driver, *texts: str, timeout: float = 120) -> str:
