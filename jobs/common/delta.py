@@ -72,6 +72,7 @@ def merge(
     partition_filter: str | None = None,
     update_condition: str | None = None,
     delete_missing_in_partition: bool = False,
+    delete_condition: str | None = None,
 ) -> dict[str, int]:
     """Upsert ``df`` into the table by its keys.
 
@@ -81,6 +82,8 @@ def merge(
             touched, so concurrent writers of other partitions do not conflict.
         update_condition: only update a matched row when this holds (e.g. newer event time).
         delete_missing_in_partition: delete target rows in ``partition_filter`` that ``df`` lacks.
+        delete_condition: with ``delete_missing_in_partition``, delete only the missing rows that meet
+            this (``t.``-qualified) predicate instead of all of ``partition_filter``.
 
     Returns:
         Delta's operation metrics for the merge (rows inserted/updated/deleted).
@@ -101,7 +104,7 @@ def merge(
         .whenNotMatchedInsertAll()
     )
     if delete_missing_in_partition:
-        builder = builder.whenNotMatchedBySourceDelete(condition=partition_filter)
+        builder = builder.whenNotMatchedBySourceDelete(condition=delete_condition or partition_filter)
     builder.execute()
     return last_operation_metrics(spark, cat, name)
 

@@ -107,11 +107,22 @@ def run(
               .filter(F.col("accept_date").between(F.lit(date_from), F.lit(date_to)))
               .select("order_id", "accept_date", *TEXT_COLS))
     scored_at = datetime.now(UTC)
-    parts, champions = [], {}
+    parts, champions, skipped = [], {}, {}
     for name in names:
-        model_name, model_version, model = champion(client, name, settings)
+        try:
+            model_name, model_version, model = champion(client, name, settings)
+        except LookupError as exc:
+            # A city's first days run before any model is trained: the daily run goes on (indicators
+            # and publishing do not need the classifiers) and says loudly which target was not scored.
+            log.warning("classify-score: %s not scored: %s", name, exc)
+            skipped[name] = str(exc)
+            continue
         champions[name] = {"model_name": model_name, "version": model_version}
         parts.append(predict(orders, model, name, model_name, model_version, scored_at))
+    if not parts:
+        return {"date_from": str(date_from), "date_to": str(date_to), "silver_version": version,
+                "champions": {}, "scored": {}, "queued_for_review": {}, "skipped": skipped}
+    names = list(champions)
     predictions = parts[0]
     for p in parts[1:]:
         predictions = predictions.unionByName(p)
@@ -121,13 +132,21 @@ def run(
     written = delta.read_version(spark, cat, PREDICTIONS_TABLE, delta.current_version(spark, cat, PREDICTIONS_TABLE))
     written = written.filter(where)
     review = review_rows(written, {t: th[t] for t in names})
-    delta.overwrite(review, cat, REVIEW_TABLE, replace_where=where)
+    # MERGE, not overwrite: a row a person has already reviewed keeps its decision when the day is
+    # scored again; pending rows take the new prediction, and pending rows the new champion is now
+    # confident about leave the queue.
+    in_scope = (f"t.accept_date >= '{date_from}' AND t.accept_date <= '{date_to}' AND t.target IN "
+                f"({', '.join(repr(t) for t in names)})")
+    delta.merge(review, cat, REVIEW_TABLE, partition_filter=in_scope,
+                update_condition="t.review_status = 'pending'", delete_missing_in_partition=True,
+                delete_condition=f"{in_scope} AND t.review_status = 'pending'")
     counts = {r["target"]: int(r["count"]) for r in written.groupBy("target").count().collect()}
     queued = {r["target"]: int(r["count"]) for r in
               cat.read(spark, REVIEW_TABLE).filter(where).groupBy("target").count().collect()}
     summary = {
         "date_from": str(date_from), "date_to": str(date_to), "silver_version": version,
         "champions": champions, "scored": counts, "queued_for_review": queued, "thresholds": th,
+        "skipped": skipped,
         "predictions_version": delta.current_version(spark, cat, PREDICTIONS_TABLE),
         "review_version": delta.current_version(spark, cat, REVIEW_TABLE),
     }

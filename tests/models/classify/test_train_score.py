@@ -150,3 +150,43 @@ def test_rescoring_same_range_is_idempotent(scored, spark, clf_settings):
     preds = Catalogue(clf_settings).read(spark, "gold_order_classification")
     assert preds.filter("target = 'handling_path'").count() == again["scored"]["handling_path"]
     assert preds.count() == sum(scored["scored"].values())
+
+
+def test_rescoring_keeps_reviewed_rows_and_drops_now_confident_pending_rows(scored, spark, clf_settings):
+    """The review queue is MERGEd: a person's decision survives a re-score; pending rows follow the model."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from jobs.common.catalogue import Catalogue
+    from models.classify import score
+
+    cat = Catalogue(clf_settings)
+    # category_l1 was scored at threshold 1.01 (every row queued); a reviewer settles the most confident one
+    top = (cat.read(spark, "gold_classify_review_queue").filter("target = 'category_l1'")
+           .orderBy(F.desc("probability"), "order_id").first())
+    DeltaTable.forPath(spark, cat.location("gold_classify_review_queue")).update(
+        f"order_id = '{top['order_id']}' AND target = 'category_l1'", {"review_status": F.lit("confirmed")})
+    # re-score at the median probability: about half the rows are now confident enough to leave the queue
+    preds = cat.read(spark, "gold_order_classification").filter("target = 'category_l1'")
+    th = preds.approxQuantile("probability", [0.5], 0.0)[0]
+    assert top["probability"] >= th
+
+    score.run(EVAL_FROM, EVAL_TO, targets=["category_l1"], thresholds={"category_l1": th}, settings=clf_settings)
+
+    queue = cat.read(spark, "gold_classify_review_queue").filter("target = 'category_l1'")
+    kept = queue.filter(F.col("order_id") == top["order_id"]).collect()
+    assert [r["review_status"] for r in kept] == ["confirmed"]
+    pending = queue.filter("review_status = 'pending'")
+    assert pending.filter(F.col("probability") >= th).count() == 0
+    below = preds.filter(F.col("probability") < th).count()
+    assert 0 < below < preds.count()
+    assert pending.count() == below
+    assert queue.select("order_id").distinct().count() == queue.count() == below + 1
+
+
+def test_targets_without_a_champion_are_skipped_not_failed(scored, clf_settings):
+    from models.classify import score
+
+    out = score.run(EVAL_FROM, EVAL_TO, targets=["no_such_target"], settings=clf_settings)
+    assert out["scored"] == {} and "no_such_target" in out["skipped"]
+    assert "no 'champion' version" in out["skipped"]["no_such_target"]
