@@ -4,6 +4,7 @@ Layout in the publish bucket (one *period* = one day / week / month):
 
     indicators/period=<type>/<start>/run=<run_id>/<dataset>.parquet|.json
     indicators/period=<type>/<start>/_manifest.json
+    warnings/period=day/<day>/run=<run_id>/early_warnings.parquet|.json   (+ _manifest.json)
     share/dept=<code>/period=<type>/<start>/run=<run_id>/orders.parquet|.json
     share/dept=<code>/period=<type>/<start>/_manifest.json
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1.0"
 TZ = ZoneInfo("Asia/Shanghai")
 AUDIT_TABLE = "ops_publish_audit"
+WARNINGS_TABLE = "gold_early_warning"
 AUDIT_SCHEMA = T.StructType([T.StructField(n, t) for n, t in [
     ("audit_id", T.StringType()), ("run_id", T.StringType()), ("action", T.StringType()),
     ("actor", T.StringType()), ("dataset", T.StringType()), ("period_type", T.StringType()),
@@ -223,13 +225,21 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
         frames["anomaly_inputs"] = tx.suppress_anomalies(
             cat.read(spark, "ads_anomaly_input").filter(F.col("period_start").isin(*starts))
             .withColumn("period_type", F.lit("day")))
+    # 未诉先办 warnings of the day (redacted evidence; internal grade), when the warning job has run.
+    warnings_df = None
+    if period == "day" and cat.exists(spark, WARNINGS_TABLE):
+        warnings_df = (cat.read(spark, WARNINGS_TABLE).filter(F.col("warn_date").isin(*starts))
+                       .withColumn("period_type", F.lit("day")).withColumn("period_start", F.col("warn_date")))
     # Department share extracts: each department only its own orders (masked), under its own prefix.
     first, last = starts[0], period_end(starts[-1], period)
     orders = cat.read(spark, "dwd_work_order").filter(F.col("accept_date").between(F.lit(first), F.lit(last)))
     ps = {"day": "accept_date", "week": "date_trunc('week', accept_date)", "month": "trunc(accept_date, 'MM')"}
     share_df = tx.shareable(orders).withColumn("_ps", F.to_date(F.expr(ps[period])))
     # Everything that leaves is scanned BEFORE the first upload.
-    scan_out = _scan_outgoing({**frames, "share_extracts": share_df})
+    outgoing = {**frames, "share_extracts": share_df}
+    if warnings_df is not None:
+        outgoing["early_warnings"] = warnings_df
+    scan_out = _scan_outgoing(outgoing)
     share_pdf = share_df.orderBy("main_dept_code", "accept_time", "order_id").toPandas()
     hits = tx.pii_hits(records(share_pdf))
     if hits:
@@ -249,6 +259,16 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
         prefix = f"indicators/period={period}/{start.isoformat()}/"
         manifest = pub.period(prefix, datasets, meta, "publish", "一网统管", "general")
         summary["periods"][start.isoformat()] = {n: e["rows"] for n, e in manifest["datasets"].items()}
+
+    if warnings_df is not None:
+        wpdf = warnings_df.orderBy("period_start", F.desc("score"), "warning_id").toPandas()
+        for start in starts:
+            meta = {"period_type": period, "period_start": start.isoformat(),
+                    "period_end": period_end(start, period).isoformat()}
+            day = wpdf[wpdf["period_start"] == start].reset_index(drop=True)
+            manifest = pub.period(f"warnings/period={period}/{start.isoformat()}/", {"early_warnings": day}, meta,
+                                  "publish", "一网统管", cat.spec(WARNINGS_TABLE).grade)
+            summary["warnings"] = {**summary.get("warnings", {}), start.isoformat(): manifest["datasets"]["early_warnings"]["rows"]}
 
     for dept in sorted(shares):
         pdf_all = shares[dept]

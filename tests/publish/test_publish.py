@@ -189,3 +189,37 @@ def test_publish_stops_when_the_pii_scanner_fires(spark, pub_catalogue, lake, s3
         assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == before   # nothing uploaded
     finally:
         delta.overwrite(frame(spark, hand_built_orders()), pub_catalogue, "dwd_work_order")
+
+
+WARNING_DDL = ("warn_date date, warning_id string, episode_id string, kind string, level string, series_key string, "
+               "place_code string, category_code string, count double, baseline double, sigma double, z double, "
+               "score double, evidence_json string, examples array<string>, status string")
+
+
+def test_day_publish_carries_the_days_early_warnings(spark, pub_catalogue, lake, s3, s3_settings):
+    """未诉先办 warnings of the day leave with the day's publish, under their own prefix and manifest."""
+    bucket = s3_settings.s3["publish_bucket"]
+    rows = [(DAY, "w1", "e1", "burst", "street_l3", "990101001|0101", "990101001", "0101", 9.0, 1.5, 1.2, 6.2,
+             12.5, '{"count": 9}', ["[地址]停水两天了", "又停水"], "new"),
+            (DAY, "w2", "e2", "new_issue", "city_l3", "0302", None, "0302", 5.0, 0.0, 1.0, 5.0, 6.0, "{}", [], "new"),
+            (DAY + dt.timedelta(days=1), "w3", "e3", "burst", "city_l3", "0101", None, "0101", 7.0, 1.0, 1.0, 6.0,
+             9.0, "{}", [], "new")]
+    delta.overwrite(spark.createDataFrame(rows, WARNING_DDL), pub_catalogue, "gold_early_warning")
+    try:
+        summary = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
+        prefix = f"warnings/period=day/{DAY}/"
+        manifest = json.loads(_get(s3, bucket, prefix + "_manifest.json"))
+        assert manifest["data_grade"] == "internal" and manifest["run_id"] == summary["run_id"]
+        entry = manifest["datasets"]["early_warnings"]
+        assert entry["rows"] == 2 == summary["warnings"][str(DAY)]
+        parquet = next(f for f in entry["files"] if f["format"] == "parquet")
+        got = pd.read_parquet(io.BytesIO(_get(s3, bucket, parquet["key"])))
+        assert list(got.warning_id) == ["w1", "w2"]            # the day's only, highest score first
+        assert list(got.examples[0]) == ["[地址]停水两天了", "又停水"]
+        body = json.loads(_get(s3, bucket, next(f["key"] for f in entry["files"] if f["format"] == "json")))
+        assert body[0]["warn_date"] == str(DAY) and body[0]["kind"] == "burst"
+        audited = pub_catalogue.read(spark, AUDIT_TABLE).filter(
+            f"run_id = '{summary['run_id']}' AND dataset = 'early_warnings'").count()
+        assert audited == 2                                    # parquet + json
+    finally:
+        delta.table(spark, pub_catalogue, "gold_early_warning").delete()
