@@ -2,9 +2,9 @@
 
 Triggered with ``{"date_from": "YYYY-MM-DD", "date_to": "YYYY-MM-DD", "chunk_days": 0}``. Each task
 runs one step over the whole range in one Spark session, in consecutive chunks (calendar months when
-``chunk_days`` is 0): ingest per channel in parallel → standardise → quality gate → indicators →
-PII scan → publish. A year is ~10 Spark sessions instead of ~3,000 for 365 daily runs via
-``airflow backfill create`` (8 task processes a day, each starting a JVM). The tasks hold the same
+``chunk_days`` is 0): ingest per channel in parallel → standardise → quality gate → indicators,
+scores and warnings → PII scan → publish. A year is ~13 Spark sessions instead of ~4,000 for 365 daily
+runs via ``airflow backfill create`` (11 task processes a day, each starting a JVM). The tasks hold the same
 writer pools as ``minsheng_daily``.
 """
 
@@ -38,8 +38,10 @@ def minsheng_backfill():
     bronze = [step_task("ingest", channel=ch, ranged=True) for ch in CHANNELS]
     silver = step_task("standardise", ranged=True)
     bronze >> silver
-    (silver >> step_task("quality", ranged=True) >> step_task("indicators", ranged=True)
-     >> step_task("pii_scan", ranged=True) >> step_task("publish", ranged=True))
+    gate = step_task("quality", ranged=True)
+    gold = [step_task(s, ranged=True) for s in ("indicators", "score", "warnings")]
+    scan = step_task("pii_scan", ranged=True)
+    silver >> gate >> gold >> scan >> step_task("publish", ranged=True)
 
 
 minsheng_backfill()

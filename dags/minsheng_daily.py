@@ -1,4 +1,5 @@
-"""minsheng_daily: one run per city day — landing → bronze → silver → quality gate → gold → PII scan → publish.
+"""minsheng_daily: one run per city day — landing → bronze → silver → quality gate → gold (indicators,
+诉求智能分类 scores with each target's champion, 未诉先办 warnings) → PII scan → publish.
 
 The day is the data interval ``[D 00:00, D+1 00:00)`` Asia/Shanghai (a data-interval timetable: in
 Airflow 3 a bare cron no longer implies one). ``max_active_runs=1``: days are processed in order,
@@ -34,7 +35,10 @@ def minsheng_daily():
     bronze = [step_task("ingest", channel=ch) for ch in CHANNELS]
     silver = step_task("standardise")
     landed >> bronze >> silver
-    silver >> step_task("quality") >> step_task("indicators") >> step_task("pii_scan") >> step_task("publish")
+    gate = step_task("quality")
+    gold = [step_task("indicators"), step_task("score"), step_task("warnings")]
+    scan = step_task("pii_scan")
+    silver >> gate >> gold >> scan >> step_task("publish")
 
 
 minsheng_daily()

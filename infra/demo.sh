@@ -7,7 +7,10 @@
 #      through the minsheng_backfill DAG — one run, each step over the whole range in month chunks
 #      inside one Spark session per task — then the last day through minsheng_daily, as every later
 #      day would arrive;
-#   4. `minsheng status`, and where everything is.
+#   4. minsheng_models (classifiers + forecast, the month before the last day) before the last day, so
+#      the daily run scores with champions; minsheng_weekly (类案 + 每周一议 report) for the last
+#      complete week (MINSHENG_DEMO_MODELS=0 / MINSHENG_DEMO_WEEKLY=0 leave them out);
+#   5. `minsheng status`, and where everything is.
 # Airflow is stopped at the end (MINSHENG_DEMO_KEEP_AIRFLOW=1 keeps it); `make airflow-ui` reopens it
 # on the same metadata DB with the demo's run history. The S3 server keeps running (its state is in memory).
 set -euo pipefail
@@ -46,19 +49,38 @@ bash infra/airflow.sh start
 eval "$(bash infra/airflow.sh env)"
 if [ "$DAYS" -gt 1 ]; then
   say "history $START .. $HIST_TO through minsheng_backfill"
-  "$PY" -m jobs.ops.airflow_api run minsheng_backfill --run-id "demo_history_${START}_${HIST_TO}_$T0" \
+  "$PY" -m jobs.ops.airflow_api run minsheng_backfill --report var/log/demo-run-backfill.json --run-id "demo_history_${START}_${HIST_TO}_$T0" \
       --conf "{\"date_from\": \"$START\", \"date_to\": \"$HIST_TO\", \"chunk_days\": 0}"
 fi
+# A DAG's run for the interval that starts on city day $2: by default (the city ends yesterday) the
+# scheduler's own run once the DAG is unpaused, as in production; with an explicit MINSHENG_DEMO_START
+# the scheduler's latest intervals have no data, so the run goes through `airflow dags test` (recorded
+# in the same metadata DB) with a logical date whose inferred interval is that one.
+run_interval() {  # dag_id first_day logical_date report
+  if [ "$LAST" = "$YESTERDAY" ]; then
+    "$PY" -m jobs.ops.airflow_api scheduled "$1" --day "$2" --report "$4"
+  else
+    .venv/bin/airflow dags test "$1" "$3" >"var/log/demo-$1.log" 2>&1 || { tail -n 40 "var/log/demo-$1.log"; exit 1; }
+  fi
+}
+# The monthly retrain covers the last complete month before the last day; it runs before the last
+# day (so that day is scored by champions) unless the last day closes that month itself.
+MONTH_FIRST="$("$PY" -c "import datetime as d; l = d.date.fromisoformat('$LAST') + d.timedelta(days=1); m = l.replace(day=1) - d.timedelta(days=1); print(m.replace(day=1))")"
+MONTH_NEXT="$("$PY" -c "import datetime as d; l = d.date.fromisoformat('$LAST') + d.timedelta(days=1); print(l.replace(day=1))")"
+WEEK_FIRST="$("$PY" -c "import datetime as d; n = d.date.fromisoformat('$NEXT'); print(n - d.timedelta(days=n.weekday() + 7))")"
+models() {
+  if [ "${MINSHENG_DEMO_MODELS:-1}" = 1 ]; then
+    say "models: minsheng_models for the month from $MONTH_FIRST (classifiers + forecast)"
+    run_interval minsheng_models "$MONTH_FIRST" "${MONTH_NEXT}T00:00:00+08:00" var/log/demo-run-models.json
+  fi
+}
+if [ "$MONTH_NEXT" != "$NEXT" ]; then models; fi
 say "the last day $LAST through minsheng_daily"
-if [ "$LAST" = "$YESTERDAY" ]; then
-  # unpaused, the scheduler creates the run of the latest complete interval: yesterday
-  "$PY" -m jobs.ops.airflow_api scheduled minsheng_daily --day "$LAST"
-else
-  # an explicit MINSHENG_DEMO_START: the scheduler's own latest interval (yesterday) has no delivery
-  # and would hold the single active run slot, so the day runs through `airflow dags test` (recorded
-  # in the same metadata DB); a manual run covers the interval ending at its logical date.
-  .venv/bin/airflow dags test minsheng_daily "${NEXT}T00:00:00+08:00" >var/log/demo-daily.log 2>&1 \
-    || { tail -n 40 var/log/demo-daily.log; exit 1; }
+run_interval minsheng_daily "$LAST" "${NEXT}T00:00:00+08:00" var/log/demo-run-daily.json
+if [ "$MONTH_NEXT" = "$NEXT" ]; then models; fi
+if [ "${MINSHENG_DEMO_WEEKLY:-1}" = 1 ] && [ "$WEEK_FIRST" \> "$START" ]; then
+  say "weekly: 类案 and the 每周一议 report of the week from $WEEK_FIRST through minsheng_weekly"
+  run_interval minsheng_weekly "$WEEK_FIRST" "$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$WEEK_FIRST') + d.timedelta(days=7))")T00:00:00+08:00" var/log/demo-run-weekly.json
 fi
 say "lake status"
 .venv/bin/minsheng status | tee var/log/demo-status.txt
@@ -73,6 +95,7 @@ cat <<EOT
   landing zone        ${LAKE##* }
   published           s3://$BUCKET/ on $MINSHENG_S3_ENDPOINT_URL  (in memory; stop with: bash infra/s3-server.sh stop)
                       e.g. AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=... aws --endpoint-url $MINSHENG_S3_ENDPOINT_URL s3 ls s3://$BUCKET/ --recursive
+  weekly report       s3://$BUCKET/reports/weekly/<monday>/  (PNG/PDF copies under var/artifacts/report/)
   Airflow task logs   $ROOT/var/airflow/logs      (server log: var/log/airflow.log)
   demo logs           var/log/demo-*.json, var/log/demo-status.txt
   Airflow UI          make airflow-ui  ->  http://127.0.0.1:8080  user admin, password in var/airflow/admin-password

@@ -95,6 +95,15 @@ def wait_for_landing(data_interval_start=None, data_interval_end=None) -> PokeRe
     return PokeReturnValue(*ready_for_interval(data_interval_start, data_interval_end))
 
 
+@task.sensor(task_id="wait_for_published_days", poke_interval=600, timeout=24 * 3600, mode="reschedule",
+             retries=1)
+def wait_for_published_days(data_interval_start=None, data_interval_end=None) -> PokeReturnValue:
+    """Done when every day of the interval has been processed and published (``jobs.ops.published``)."""
+    from jobs.ops.published import published_for_interval
+
+    return PokeReturnValue(*published_for_interval(data_interval_start, data_interval_end))
+
+
 @task
 def _interval_task(step: str, channel: str | None = None, data_interval_start=None, data_interval_end=None):
     from jobs.ops.tasks import run_for_interval

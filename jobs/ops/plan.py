@@ -18,11 +18,22 @@ STEPS: dict[str, tuple[str, str]] = {
     "indicators": ("jobs.indicators", "run"),
     "pii_scan": ("jobs.privacy", "run_scan"),
     "publish": ("jobs.publish", "run"),
+    # models and insight (minsheng_daily scores and warns; minsheng_models retrains; minsheng_weekly reports)
+    "score": ("models.classify.score", "run"),
+    "warnings": ("models.warning.job", "run"),
+    "train_classifiers": ("models.classify.train", "run"),
+    "forecast": ("models.forecast.job", "run_history"),
+    "cases": ("models.cases.job", "run"),
+    "weekly_report": ("jobs.report.weekly", "run"),
 }
 
 #: step → the catalogue ``owner`` of the tables it writes.
 STEP_OWNER = {"ingest": "ingest", "standardise": "standardise", "quality": "quality",
-              "indicators": "indicators", "pii_scan": "privacy", "publish": "publish"}
+              "indicators": "indicators", "pii_scan": "privacy", "publish": "publish",
+              "score": "models.classify", "warnings": "models.warning", "train_classifiers": "models.common",
+              "forecast": "models.forecast", "cases": "models.cases",
+              # the weekly report writes no lake table, only the report under the publish bucket
+              "weekly_report": "report"}
 
 #: Exceptions that mean "the data is wrong", not "the machine hiccuped": never retried.
 NOT_RETRYABLE = ("jobs.quality.QualityGateError", "jobs.privacy.PiiLeakError")

@@ -12,13 +12,18 @@ import importlib
 import json
 import logging
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from jobs.ops.days import chunks, interval_days, month_chunks, parse_day, publish_periods
 from jobs.ops.plan import STEPS
 
 log = logging.getLogger("minsheng.ops")
+
+#: Days of history the forecast backtests and fits on, at most (less while the lake is younger).
+FORECAST_HISTORY_DAYS = 730
+#: Days of orders, ending on the run's last day, that the 类案 clustering and 并单 suggestions look at.
+CASES_WINDOW_DAYS = 90
 
 
 def _json_safe(value: Any) -> Any:
@@ -36,7 +41,10 @@ def run_step(step: str, date_from: date, date_to: date, channel: str | None = No
     """Run one step over an inclusive day range; returns (and logs) its summary.
 
     ``publish`` publishes the days and every week/month completed inside the range; ``pii_scan``
-    scans the whole lake (it has no dates).
+    scans the whole lake (it has no dates). The model steps read their own windows: the classifiers
+    retrain on every order before the day after ``date_to``; the forecast fits on the history ending
+    ``date_to`` (``FORECAST_HISTORY_DAYS`` at most); 类案 looks back ``CASES_WINDOW_DAYS`` from
+    ``date_to``; the weekly report covers the ISO week of ``date_from``.
     """
     entry = _entry(step)
     started = time.monotonic()
@@ -47,6 +55,15 @@ def run_step(step: str, date_from: date, date_to: date, channel: str | None = No
         summary = entry(None, settings=settings)
     elif step == "publish":
         summary = {f"{p}:{a}..{b}": entry(p, a, b, settings=settings) for p, a, b in publish_periods(date_from, date_to)}
+    elif step == "train_classifiers":
+        summary = entry(as_of=date_to + timedelta(days=1), settings=settings)
+    elif step == "forecast":
+        summary = entry(date_to, max_days=FORECAST_HISTORY_DAYS, settings=settings)
+    elif step == "cases":
+        summary = entry(date_to - timedelta(days=CASES_WINDOW_DAYS - 1), date_to, settings=settings)
+    elif step == "weekly_report":
+        summary = entry(date_from, settings=settings)
+        log.info("每周一议 weekly report: %s", summary.get("report_url"))
     else:
         summary = entry(date_from, date_to, settings=settings)
     out = {"step": step, "date_from": str(date_from), "date_to": str(date_to), "channel": channel,

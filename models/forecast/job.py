@@ -93,6 +93,33 @@ def run(date_from: dt.date, date_to: dt.date, horizon: int = 28, windows: int = 
     return summary
 
 
+def run_history(date_to: dt.date, max_days: int = 730, horizon: int = 28, windows: int = 4,
+                settings: Settings | None = None, **kwargs: Any) -> dict[str, Any]:
+    """:func:`run` on the lake's history ending ``date_to``: at most ``max_days`` days, from the first
+    accepted order when the lake is younger (a zero-filled stretch before the city's first day would
+    teach the models a fake trend).
+
+    Raises:
+        ValueError: the lake holds too little history for the backtest windows and the training warm-up.
+    """
+    from jobs.common.catalogue import Catalogue
+    from jobs.common.session import get_spark
+
+    cat = Catalogue(settings)
+    spark = get_spark(cat.settings, app_name="minsheng-forecast")
+    first = cat.read(spark, "dwd_work_order").where(F.col("accept_date") <= F.lit(date_to)).agg(
+        F.min("accept_date")).first()[0]
+    if first is None:
+        raise ValueError(f"no orders accepted on or before {date_to} in dwd_work_order: nothing to forecast from")
+    date_from = max(first, date_to - dt.timedelta(days=max_days - 1))
+    # the first backtest origin still needs the GBT's warm-up (56 days) and one horizon of training targets
+    need = horizon * (windows + 1) + 56
+    if (date_to - date_from).days + 1 < need:
+        raise ValueError(f"forecast needs at least {need} days of history before {date_to} "
+                         f"({windows} backtest windows of {horizon} days + warm-up); the lake starts {first}")
+    return run(date_from, date_to, horizon=horizon, windows=windows, settings=cat.settings, **kwargs)
+
+
 def relative_mase(summary: dict, family: str = "gbt") -> float:
     """Mean over levels of ``MASE(family) / MASE(seasonal-naive)``."""
     vals = [lv[family]["mase_vs_snaive"] for lv in summary.values() if family in lv]
@@ -105,6 +132,7 @@ def plot_series(bt_fc: DataFrame, series: DataFrame, path: str, n: int = 4) -> N
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from jobs.report.charts import use_cjk_font
 
     use_cjk_font()

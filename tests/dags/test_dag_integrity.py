@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 #: Modules no DAG file may pull in at parse time (the scheduler parses every file every ~30 s).
 HEAVY = ("pyspark", "py4j", "delta", "mlflow", "sklearn", "pandas", "boto3", "duckdb", "sparknlp")
-EXPECTED = {"minsheng_daily", "minsheng_backfill"}
+EXPECTED = {"minsheng_daily", "minsheng_backfill", "minsheng_models", "minsheng_weekly"}
+#: Sensors read (landing files, publish manifests) and write no Delta table: no writer pool.
+SENSORS = {"wait_for_landing", "wait_for_published_days"}
 
 
 def test_dags_import_without_errors(dagbag):
@@ -38,7 +40,7 @@ def test_owner_tags_retries_timeouts_callbacks_pools(dagbag):
             assert t.retries >= 1, where
             assert t.execution_timeout is not None, where
             assert t.on_failure_callback, where
-            if t.task_id != "wait_for_landing":
+            if t.task_id not in SENSORS:
                 assert t.pool in pools, f"{where} writes Delta tables outside a writer pool ({t.pool})"
 
 
@@ -52,9 +54,13 @@ def test_daily_shape(dagbag):
     assert dag.get_task("wait_for_landing").downstream_task_ids == ingest
     for tid in ingest:
         assert dag.get_task(tid).downstream_task_ids == {"standardise"}
-    chain = ["standardise", "quality", "indicators", "pii_scan", "publish"]
-    for a, b in zip(chain, chain[1:], strict=False):
-        assert dag.get_task(a).downstream_task_ids == {b}
+    gold = {"indicators", "score", "warnings"}
+    assert dag.get_task("standardise").downstream_task_ids == {"quality"}
+    # the quality gate stands before every gold writer; the PII scan after all of them, publish last
+    assert dag.get_task("quality").downstream_task_ids == gold
+    for tid in gold:
+        assert dag.get_task(tid).downstream_task_ids == {"pii_scan"}
+    assert dag.get_task("pii_scan").downstream_task_ids == {"publish"}
     # every task writing tables declares them as assets, e.g. the silver tables
     uris = {o.uri for o in dag.get_task("standardise").outlets}
     assert "x-minsheng://lake/silver/dwd_work_order" in uris
@@ -103,7 +109,7 @@ def test_cluster_profile_submits_the_same_tasks(dagbag):
     local = {f"{d}.{t.task_id}" for d in dagbag.dag_ids for t in dagbag.get_dag(d).tasks}
     assert set(got) == local
     for key, (kind, conn, app, args) in got.items():
-        if key.endswith("wait_for_landing"):
+        if key.split(".")[1] in SENSORS:
             continue
         assert kind == "SparkSubmitOperator", key
         assert conn == "minsheng_spark" and app.endswith("jobs/ops/spark_entry.py"), key
@@ -112,6 +118,44 @@ def test_cluster_profile_submits_the_same_tasks(dagbag):
     assert got["minsheng_daily.ingest_grid"][3][:3] == ["ingest", "--channel", "grid"]
     assert "{{ data_interval_start.isoformat() }}" in got["minsheng_daily.quality"][3]
     assert "{{ params.date_from }}" in got["minsheng_backfill.quality"][3]
+
+
+def test_models_and_weekly_shapes(dagbag):
+    from airflow.sdk import CronDataIntervalTimetable
+
+    from jobs.ops.tasks import CASES_WINDOW_DAYS
+
+    models = dagbag.get_dag("minsheng_models")
+    assert isinstance(models.timetable, CronDataIntervalTimetable)
+    assert models.get_task("wait_for_published_days").downstream_task_ids == {"train_classifiers", "forecast"}
+    assert "x-minsheng://lake/ops/ops_model_promotion" in {o.uri for o in models.get_task("train_classifiers").outlets}
+    assert "x-minsheng://lake/gold/gold_forecast" in {o.uri for o in models.get_task("forecast").outlets}
+    assert models.get_task("train_classifiers").pool != models.get_task("forecast").pool
+
+    weekly = dagbag.get_dag("minsheng_weekly")
+    assert weekly.get_task("wait_for_published_days").downstream_task_ids == {"cases"}
+    assert weekly.get_task("cases").downstream_task_ids == {"weekly_report"}
+    assert "x-minsheng://lake/gold/gold_case_cluster" in {o.uri for o in weekly.get_task("cases").outlets}
+    assert CASES_WINDOW_DAYS >= 28  # 类案 grow over weeks: the window spans more than the report's week
+
+
+@pytest.mark.parametrize(("dag_id", "run_after", "days"), [
+    # a run processes the complete calendar periods before it: the week Monday..Sunday, the month 1st..last
+    ("minsheng_daily", "2025-03-05T09:00", ("2025-03-04", "2025-03-04")),
+    ("minsheng_weekly", "2025-03-12T09:00", ("2025-03-03", "2025-03-09")),
+    ("minsheng_models", "2025-03-05T09:00", ("2025-02-01", "2025-02-28")),
+])
+def test_each_dag_processes_whole_city_days(dagbag, dag_id, run_after, days):
+    import pendulum
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    from jobs.ops.days import interval_days
+
+    sdk_tt = dagbag.get_dag(dag_id).timetable
+    interval = CronDataIntervalTimetable(sdk_tt.expression, timezone=sdk_tt.timezone).infer_manual_data_interval(
+        run_after=pendulum.parse(run_after, tz="Asia/Shanghai"))
+    first, last = interval_days(interval.start, interval.end)
+    assert (str(first), str(last)) == days
 
 
 def test_data_errors_are_not_retried(dagbag):
