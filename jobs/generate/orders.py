@@ -392,10 +392,12 @@ def _lifecycle(df: DataFrame, cfg: GenConfig, lookups: dict[str, DataFrame], own
     df = df.withColumn("t_dispatch", F.when(dispatched, dispatch))
     sign_h = F.col("bh_sign_hours") * (F.lit(0.2) + own.u("sgn") * 1.6) * F.when(urgent, 0.05).otherwise(1.0)
     df = df.withColumn("t_sign", F.col("t_dispatch") + (sign_h * 3600).cast("long"))
-    contact_h = (F.lit(0.3) + F.pow(own.u("cnt"), F.lit(2.0)) * 20) * F.when(urgent, 0.03).otherwise(1.0)
-    df = df.withColumn("t_contact", F.col("t_sign") + (contact_h * 3600).cast("long"))
     returned = dispatched & ~urgent & (own.u("ret") < F.col("bh_return_rate"))
     df = df.withColumn("returned", F.coalesce(returned, F.lit(False)))
+    contact_h = (F.lit(0.3) + F.pow(own.u("cnt"), F.lit(2.0)) * 20) * F.when(urgent, 0.03).otherwise(1.0)
+    # a department that sends the order back does so without contacting the caller: the first
+    # contact (E04) of a returned order comes from the department it is reassigned to
+    df = df.withColumn("t_contact", F.when(~F.col("returned"), F.col("t_sign") + (contact_h * 3600).cast("long")))
     df = (df.withColumn("t_return_req", F.when(F.col("returned"), F.col("t_sign") + 3600 + own.i("rr", 36000)))
           .withColumn("t_reassign", F.col("t_return_req") + 7200 + own.i("ra", 72000))
           .withColumn("reassign_dept", F.when(F.col("returned"), F.when(F.col("assist_dept") == F.col("dept_code"),

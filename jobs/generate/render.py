@@ -73,16 +73,37 @@ def _csv(c: Column) -> Column:
     return F.concat(F.lit('"'), F.replace(F.coalesce(c, F.lit("")), F.lit('"'), F.lit('""')), F.lit('"'))
 
 
-def render_phone(o: DataFrame, cfg: GenConfig) -> DataFrame:
+def _order_deliveries(o: DataFrame, cfg: GenConfig, streams: tuple[int, ...], channel: str, prefix: str,
+                      ext: str, encoding: Column | None = None, by_source: bool = False
+                      ) -> tuple[DataFrame, Draw, Column]:
+    """The orders of ``streams`` with their delivery file (``<prefix>[<src>_]<yyyyMMdd>_<nn><ext>``),
+    encoding and dirty-delivery kind; returns the frame, the per-order draw and the dirty kind ("" if clean)."""
     d = Draw(cfg.seed, "source_order_id")
-    df = o.filter(F.col("stream_id") == 0).withColumn("dt", F.date_format("day", "yyyy-MM-dd"))
+    df = o.filter(F.col("stream_id").isin(*streams)).withColumn("dt", F.date_format("day", "yyyy-MM-dd"))
+    name = [F.lit(prefix)]
+    if by_source:  # web / WeChat / APP forms arrive as one file set per source system
+        df = df.withColumn("src", F.element_at(F.array(F.lit("web"), F.lit("wechat"), F.lit("app")), F.col("stream_id")))
+        name += [F.col("src"), F.lit("_")]
     fno = F.lpad((F.floor(F.col("k") / cfg.lines_per_file) + 1).cast("string"), 2, "0")
-    df = _file_cols(df, cfg, "phone", F.concat(F.lit("hotline_"), F.date_format("day", "yyyyMMdd"), F.lit("_"), fno,
-                                               F.lit(".csv")), F.col("dt"))
-    dayd = Draw(cfg.seed, "day_num")
-    df = df.withColumn("encoding", F.when(dayd.u("gbk") < cfg.gbk_day_rate, "GBK").otherwise("UTF-8"))
+    df = _file_cols(df, cfg, channel, F.concat(*name, F.date_format("day", "yyyyMMdd"), F.lit("_"), fno, F.lit(ext)),
+                    F.col("dt"))
+    df = df.withColumn("encoding", encoding if encoding is not None else F.lit("UTF-8"))
     df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
+    return df, d, F.coalesce(F.col("dirty_kind"), F.lit(""))
+
+
+def _json_deliveries(df: DataFrame, k: Column, record: Column) -> DataFrame:
+    """One JSON line per order (``record`` as an object), in order of the day's sequence number."""
+    df = df.withColumn("_s", record)
+    df = df.withColumn("sort1", F.col("k").cast("long")).withColumn("sort2", F.lit(0))
+    df = _json_line(df, k, F.col("extra_col"))
+    return _finish(df, _json_expr(k, F.col("extra_col")))
+
+
+def render_phone(o: DataFrame, cfg: GenConfig) -> DataFrame:
+    dayd = Draw(cfg.seed, "day_num")  # some days' whole export is in GBK
+    df, d, k = _order_deliveries(o, cfg, (0,), "phone", "hotline_", ".csv",
+                                 encoding=F.when(dayd.u("gbk") < cfg.gbk_day_rate, "GBK").otherwise("UTF-8"))
     number = (F.when(d.u("nonum") < 0.03, F.lit("")).when(d.u("land") < 0.08, F.col("caller_landline"))
               .otherwise(F.col("caller_mobile")))
     name = F.when(d.u("noname") < 0.35, F.lit("")).otherwise(F.col("caller_name"))
@@ -120,17 +141,7 @@ def _json_expr(k: Column, extra: Column) -> Column:
 
 
 def render_online(o: DataFrame, cfg: GenConfig) -> DataFrame:
-    d = Draw(cfg.seed, "source_order_id")
-    df = o.filter(F.col("stream_id").isin(1, 2, 3)).withColumn("dt", F.date_format("day", "yyyy-MM-dd"))
-    src = F.element_at(F.array(F.lit("web"), F.lit("wechat"), F.lit("app")), F.col("stream_id"))
-    df = df.withColumn("src", src)
-    fno = F.lpad((F.floor(F.col("k") / cfg.lines_per_file) + 1).cast("string"), 2, "0")
-    df = _file_cols(df, cfg, "online", F.concat(F.lit("forms_"), F.col("src"), F.lit("_"),
-                                                F.date_format("day", "yyyyMMdd"), F.lit("_"), fno, F.lit(".jsonl")),
-                    F.col("dt"))
-    df = df.withColumn("encoding", F.lit("UTF-8"))
-    df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
+    df, d, k = _order_deliveries(o, cfg, (1, 2, 3), "online", "forms_", ".jsonl", by_source=True)
     anonymous = d.u("anon") < 0.1
     user = F.when(~anonymous, F.struct(
         F.col("caller_name").alias("name"), F.col("caller_mobile").alias("mobile"),
@@ -147,21 +158,11 @@ def render_online(o: DataFrame, cfg: GenConfig) -> DataFrame:
                  F.col("community_code").alias("community_code"), F.col("address").alias("address")).alias("location"),
         anonymous.alias("anonymous"), F.col("dept_code").alias("dept"), F.col("handling_path_code").alias("path"),
         F.col("urgency_code").alias("urgency"))
-    df = df.withColumn("_s", struct)
-    df = df.withColumn("sort1", F.col("k").cast("long")).withColumn("sort2", F.lit(0))
-    df = _json_line(df, k, F.col("extra_col"))
-    return _finish(df, _json_expr(k, F.col("extra_col")))
+    return _json_deliveries(df, k, struct)
 
 
 def render_grid(o: DataFrame, cfg: GenConfig) -> DataFrame:
-    d = Draw(cfg.seed, "source_order_id")
-    df = o.filter(F.col("stream_id") == 4).withColumn("dt", F.date_format("day", "yyyy-MM-dd"))
-    fno = F.lpad((F.floor(F.col("k") / cfg.lines_per_file) + 1).cast("string"), 2, "0")
-    df = _file_cols(df, cfg, "grid", F.concat(F.lit("grid_"), F.date_format("day", "yyyyMMdd"), F.lit("_"), fno,
-                                              F.lit(".jsonl")), F.col("dt"))
-    df = df.withColumn("encoding", F.lit("UTF-8"))
-    df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
+    df, d, k = _order_deliveries(o, cfg, (4,), "grid", "grid_", ".jsonl")
     sd = Draw(cfg.seed, "street_code")
     struct = F.struct(
         F.col("source_order_id").alias("report_id"),
@@ -174,21 +175,11 @@ def render_grid(o: DataFrame, cfg: GenConfig) -> DataFrame:
         F.when(k != "missing_field", F.col("street_code")).alias("street_code"),
         F.col("community_code").alias("community_code"), (d.i("photos", 4) + 1).alias("photos"),
         F.col("dept_code").alias("dept"), F.col("urgency_code").alias("urgency"))
-    df = df.withColumn("_s", struct)
-    df = df.withColumn("sort1", F.col("k").cast("long")).withColumn("sort2", F.lit(0))
-    df = _json_line(df, k, F.col("extra_col"))
-    return _finish(df, _json_expr(k, F.col("extra_col")))
+    return _json_deliveries(df, k, struct)
 
 
 def render_opinion(o: DataFrame, cfg: GenConfig) -> DataFrame:
-    d = Draw(cfg.seed, "source_order_id")
-    df = o.filter(F.col("stream_id") == 5).withColumn("dt", F.date_format("day", "yyyy-MM-dd"))
-    fno = F.lpad((F.floor(F.col("k") / cfg.lines_per_file) + 1).cast("string"), 2, "0")
-    df = _file_cols(df, cfg, "opinion", F.concat(F.lit("opinion_"), F.date_format("day", "yyyyMMdd"), F.lit("_"), fno,
-                                                 F.lit(".jsonl")), F.col("dt"))
-    df = df.withColumn("encoding", F.lit("UTF-8"))
-    df = df.withColumn("dirty_kind", _dirty(d, cfg)).withColumn("record_id", F.col("source_order_id"))
-    k = F.coalesce(F.col("dirty_kind"), F.lit(""))
+    df, d, k = _order_deliveries(o, cfg, (5,), "opinion", "opinion_", ".jsonl")
     number = F.split(F.col("source_order_id"), "-").getItem(1)
     nick = F.concat(pick(L.NICK_PARTS, d.i("n1", len(L.NICK_PARTS))), pick(L.NICK_TAILS, d.i("n2", len(L.NICK_TAILS))))
     publish = F.when(k == "bad_time", F.lit("NaN")).otherwise(

@@ -248,7 +248,9 @@ def test_lifecycle_consistent_for_clean_records(spark, city, catalogue):
         acc = o["accept_time"].to_pydatetime()
         assert min(min(v) for v in t.values()) >= acc, oid
         for later, earlier in (("E11", "E02"), ("E03", "E02"), ("E04", "E03"), ("E12", "E11"), ("E15", "E11"),
-                               ("E08", "E07"), ("E06", "E05")):
+                               ("E08", "E07"), ("E06", "E05"),
+                               # a returned order is first contacted by the department it is reassigned to
+                               ("E04", "E06")):
             if later in t and earlier in t:
                 assert min(t[later]) >= min(t[earlier]), (oid, later, earlier)
         if "E08" in t:
