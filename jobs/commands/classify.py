@@ -68,6 +68,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidate", default="lr_char_tfidf")
     p.add_argument("--weight-power", type=float, default=None,
                    help="class-weight strength, 1 = balanced (default: the classify-eval default)")
+    p.add_argument("--params", type=json.loads, default=None,
+                   help='pipeline parameters as JSON, e.g. \'{"reg_param": 1e-4}\' (default: models.classify.cv.EVAL_PARAMS)')
 
 
 @command("classify-eval", "Cross-validate the classify pipeline on a labelled CSV (per-fold and mean accuracy, "
@@ -78,9 +80,9 @@ def classify_eval(args: argparse.Namespace) -> int:
     data = read_labelled_csv(args.csv, args.text_col, args.label_col)
     power = DEFAULT_WEIGHT_POWER if args.weight_power is None else args.weight_power
     res = cross_validate(data, args.text_col, args.label_col, folds=args.folds, seed=args.seed,
-                         candidate=args.candidate, weight_power=power)
+                         candidate=args.candidate, params=args.params, weight_power=power)
     print(f"rows={res['n_rows']} folds={args.folds} seed={args.seed} candidate={res['candidate']} "
-          f"weight_power={power}")
+          f"weight_power={power} params={json.dumps(res['params'], sort_keys=True)}")
     for f in res["folds"]:
         print(f"fold={f['fold']} n_test={f['n_test']} accuracy={f['accuracy']:.4f} macro_f1={f['macro_f1']:.4f}")
     print(f"mean_accuracy={res['mean_accuracy']:.4f}")

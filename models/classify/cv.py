@@ -18,8 +18,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FOLD_COL = "cv_fold"
-#: class-weight strength used by classify-eval unless told otherwise (1 = balanced)
-DEFAULT_WEIGHT_POWER = 0.5
+#: class-weight strength used by classify-eval unless told otherwise (1 = balanced: macro-F1 weighs every
+#: class alike, so the rare ones must not be drowned by the frequent ones)
+DEFAULT_WEIGHT_POWER = 1.0
+#: pipeline parameters classify-eval uses unless told otherwise. Labelled corpora handed to it are small
+#: (thousands of rows): L2-normalised TF-IDF rows (long messages do not dominate) with a light penalty,
+#: run to convergence. On the Hangzhou 留言 data (1,632 rows, 5 folds) this took macro-F1 from 0.375
+#: (the city-training defaults: raw TF-IDF, regParam 1e-3, 40 iterations, weight power 0.5) to 0.428.
+EVAL_PARAMS: dict[str, Any] = {"normalize": True, "reg_param": 2.5e-5, "max_iter": 200}
 
 
 def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> np.ndarray:
@@ -55,11 +61,17 @@ def read_labelled_csv(path: str, text_cols: Sequence[str], label_col: str) -> pd
 
 def cross_validate(
     data: pd.DataFrame, text_cols: Sequence[str], label_col: str, folds: int = 5, seed: int = 42,
-    candidate: str = "lr_char_tfidf", params: dict[str, Any] | None = None, weight_power: float = 0.5,
+    candidate: str = "lr_char_tfidf", params: dict[str, Any] | None = None,
+    weight_power: float = DEFAULT_WEIGHT_POWER,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Train and score the pipeline on each fold; returns per-fold and mean accuracy / macro-F1."""
+    """Train and score the pipeline on each fold; returns per-fold and mean accuracy / macro-F1.
+
+    ``params`` override :data:`EVAL_PARAMS` (which override the pipeline's defaults).
+    """
     from jobs.common.session import get_spark
+
+    params = {**EVAL_PARAMS, **(params or {})}
 
     spark = get_spark(settings)
     data = data.copy()
@@ -85,5 +97,5 @@ def cross_validate(
         "folds": per_fold,
         "mean_accuracy": float(np.mean([f["accuracy"] for f in per_fold])),
         "mean_macro_f1": float(np.mean([f["macro_f1"] for f in per_fold])),
-        "candidate": candidate, "weight_power": weight_power, "seed": seed, "n_rows": len(data),
+        "candidate": candidate, "weight_power": weight_power, "params": params, "seed": seed, "n_rows": len(data),
     }

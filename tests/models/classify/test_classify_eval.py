@@ -22,8 +22,11 @@ def test_classify_eval_runs_on_a_slice_of_real_data(spark, tmp_path, capsys):
     part.to_csv(slice_csv, index=False)
 
     assert main(["classify-eval", "--csv", str(slice_csv), "--text-col", "title", "--text-col", "content",
-                 "--label-col", "domain", "--folds", "3", "--seed", "5"]) == 0
+                 "--label-col", "domain", "--folds", "3", "--seed", "5", "--params", '{"max_iter": 60}']) == 0
     lines = capsys.readouterr().out.strip().splitlines()
+    header = next(ln for ln in lines if ln.startswith("rows="))
+    # the eval defaults (L2-normalised rows, balanced weights) with the given override on top
+    assert "weight_power=1.0" in header and '"max_iter": 60' in header and '"normalize": true' in header
     folds = [ln for ln in lines if ln.startswith("fold=")]
     assert len(folds) == 3
     assert lines[-1].startswith("macro_f1=")
