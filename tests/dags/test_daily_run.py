@@ -69,7 +69,7 @@ def test_daily_run_equals_the_steps_called_directly(daily, city, spark, settings
     load_reference(spark, cat2)
     for ch in CHANNELS:
         run_step("ingest", DAY, DAY, channel=ch, settings=direct)
-    for step in ("standardise", "quality", "indicators", "pii_scan", "publish"):
+    for step in ("standardise", "quality", "indicators", "score", "warnings", "pii_scan", "publish"):
         run_step(step, DAY, DAY, settings=direct)
     assert sorted(tables) == sorted(_data_tables(spark, cat2))
     for name in tables:
@@ -104,7 +104,7 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
     states = _states(dr)
     assert str(dr.state) == "failed"
     assert states["quality"] == "failed"
-    assert {states[t] for t in ("indicators", "pii_scan", "publish")} == {"upstream_failed"}
+    assert {states[t] for t in ("indicators", "score", "warnings", "pii_scan", "publish")} == {"upstream_failed"}
     assert delta.current_version(spark, catalogue, "ads_hotline_indicator") == published
     rows = read_failures(spark, catalogue, "minsheng_daily").where(F.col("task_id") == "quality").collect()
     assert len(rows) == 1, "a data failure is not retried: one try, one record"
