@@ -129,7 +129,16 @@ class Catalogue:
             return DeltaTable.isDeltaTable(spark, self.location(name))
         jvm = spark.sparkContext._jvm
         path = jvm.org.apache.hadoop.fs.Path(self.location(name))
-        return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path)
+        fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        if not fs.exists(path):
+            return False
+        # A file table exists when it holds a data file: a run that wrote no rows (e.g. a small city
+        # without planted incidents) leaves only _SUCCESS markers, which Spark cannot read a schema from.
+        files = fs.listFiles(path, True)
+        while files.hasNext():
+            if not files.next().getPath().getName().startswith(("_", ".")):
+                return True
+        return False
 
     def read(self, spark: SparkSession, name: str, version: int | None = None) -> DataFrame:
         """Read a table by name (a Delta table optionally at a version: time travel)."""

@@ -74,3 +74,20 @@ def test_vacuum_below_the_safe_retention_is_refused(spark, cat):
     with pytest.raises(ValueError, match="safe minimum is 168 h"):
         delta.vacuum(spark, cat, "ops_delta_probe", retention_hours=1)
     delta.vacuum(spark, cat, "ops_delta_probe")  # the safe default runs
+
+
+def test_a_file_table_without_data_files_does_not_exist(spark, settings, tmp_path):
+    """A run that wrote no rows leaves only markers: such a table must read as absent, not crash readers."""
+    import dataclasses
+
+    spec = TableSpec(name="gt_probe", layer="ground_truth", grade="general", owner="tests", format="parquet",
+                     description="probe", partition_by=("gen_dt",))
+    cat = Catalogue(dataclasses.replace(settings, ground_truth_uri=str(tmp_path)), specs={"gt_probe": spec})
+    assert not cat.exists(spark, "gt_probe")
+    empty = spark.createDataFrame([], "incident_id string, gen_dt string")
+    empty.coalesce(1).write.mode("overwrite").partitionBy("gen_dt").parquet(cat.location("gt_probe"))
+    assert not cat.exists(spark, "gt_probe")
+    spark.createDataFrame([("I1", "2025-03-02")], "incident_id string, gen_dt string").write.mode("overwrite") \
+        .partitionBy("gen_dt").parquet(cat.location("gt_probe"))
+    assert cat.exists(spark, "gt_probe")
+    assert [r.incident_id for r in cat.read(spark, "gt_probe").collect()] == ["I1"]
