@@ -187,14 +187,13 @@ def cat_schema_events(spark: SparkSession):
 def _neighbours(stored: DataFrame, own: DataFrame, lo: dt.date, hi: dt.date) -> DataFrame:
     """Stored orders near the run's orders, shaped like them, for the duplicate / repeat windows.
 
-    They keep their stored status and validity; an explicit 并单 link is kept, an automatic one is
-    recomputed.
+    They keep their stored status, validity and 并单 link (explicit or automatic): status and link were
+    decided together when the order was last standardised, and recomputing only the link from this
+    run's narrower window could drop it while the stored status still says 70 (merged).
     """
     near = (stored.filter(F.col("accept_date").between(F.lit(lo), F.lit(hi)))
             .join(own.select("order_id"), "order_id", "left_anti"))
-    auto = F.array_contains("dq_flags", "auto_merged")
-    near = (near.withColumn("event_merged_into_id", F.when(~auto, F.col("merged_into_id")))
-            .withColumn("dq_flags", F.array_remove("dq_flags", "auto_merged"))
+    near = (near.withColumn("event_merged_into_id", F.col("merged_into_id"))
             .withColumn("voided", F.col("status_code") == "80")
             .withColumn("_own", F.lit(False)).withColumn("_stored_status", F.col("status_code"))
             .withColumn("_stored_valid", F.col("is_valid")))

@@ -145,3 +145,14 @@ def test_late_and_out_of_order_events_give_the_in_order_state(spark, catalogue, 
     ev_cols = ["order_id", "seq", "event_code", "event_time", "to_unit", "event_id", "extension_days"]
     assertDataFrameEqual(catalogue.read(spark, "dwd_work_order_event").select(*ev_cols),
                          cat_b.read(spark, "dwd_work_order_event").select(*ev_cols))
+
+
+def test_a_merged_order_always_links_its_survivor(spark, catalogue, standardised, in_order_lake):
+    """Status 70 (并单) and merged_into_id are decided together, also when a later day's run sees the
+    order again as a stored neighbour (the in-order lake standardises day 2 with day 1 stored)."""
+    _, in_order = in_order_lake
+    for cat in (catalogue, in_order):
+        wo = cat.read(spark, "dwd_work_order")
+        assert wo.filter("status_code = '70'").count() >= 1
+        assert wo.filter("status_code = '70' AND merged_into_id IS NULL").count() == 0
+        assert wo.filter("merged_into_id IS NOT NULL AND status_code NOT IN ('70', '80')").count() == 0
