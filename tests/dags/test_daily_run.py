@@ -20,7 +20,8 @@ DAY = date(2025, 3, 2)
 LOGICAL = datetime(2025, 3, 3, tzinfo=CITY_TZ)
 #: Columns that record when a step ran (wall-clock lineage), not what the data is.
 VOLATILE = {"ingest_time", "standardised_at", "computed_at", "published_at", "checked_at", "scanned_at",
-            "run_at", "created_at", "updated_at", "processed_at", "loaded_at", "run_id", "publish_run_id"}
+            "run_at", "created_at", "updated_at", "processed_at", "loaded_at", "run_id", "publish_run_id",
+            "etl_time"}
 
 
 @pytest.fixture(scope="module")
