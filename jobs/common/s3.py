@@ -59,6 +59,11 @@ def resource(settings: Settings | None = None) -> S3ServiceResource:
     return session.resource("s3", **_client_kwargs(settings))
 
 
+def publish_bucket(settings: Settings) -> str:
+    """The bucket published indicators, warnings, extracts and reports go to (profile ``s3.publish_bucket``)."""
+    return settings.s3.get("publish_bucket") or "minsheng-publish"
+
+
 def ensure_bucket(s3_client: S3Client, bucket: str) -> None:
     """Create ``bucket`` when it does not exist yet (idempotent)."""
     from botocore.exceptions import ClientError

@@ -1,6 +1,6 @@
 """Has a day been processed and published? Looks for the day's publish manifest, without Spark.
 
-``minsheng_weekly`` waits on it: the daily publish writes ``indicators/period=day/<D>/_manifest.json``
+``minsheng_models`` and ``minsheng_weekly`` wait on it: the daily publish writes ``indicators/period=day/<D>/_manifest.json``
 last, after standardise, the quality gate, indicators, scoring, warnings and the PII scan, so its
 presence means every table the weekly report reads holds day D. Both ``minsheng_daily`` and
 ``minsheng_backfill`` publish, so the wait works for days that came through either.
@@ -25,7 +25,7 @@ def day_published(day: date, settings: Settings | None = None, client=None) -> b
 
     settings = settings or load_settings()
     client = client or s3.client(settings)
-    bucket = settings.s3.get("publish_bucket") or "minsheng-publish"
+    bucket = s3.publish_bucket(settings)
     try:
         client.head_object(Bucket=bucket, Key=manifest_key(day))
     except ClientError as exc:

@@ -205,7 +205,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     now = now or dt.datetime.now(TZ)
     actor = actor or os.environ.get("MINSHENG_ACTOR") or getpass.getuser()
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    bucket = cat.settings.s3.get("publish_bucket") or "minsheng-publish"
+    bucket = s3mod.publish_bucket(cat.settings)
     cfg = IndicatorConfig.from_settings(cat.settings)
     gold = ["ads_hotline_indicator", "ads_livelihood_sign", "ads_dept_ranking", "ads_anomaly_input"]
     missing = [t for t in [*gold, "dwd_work_order"] if not cat.exists(spark, t)]
@@ -268,7 +268,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
             day = wpdf[wpdf["period_start"] == start].reset_index(drop=True)
             manifest = pub.period(f"warnings/period={period}/{start.isoformat()}/", {"early_warnings": day}, meta,
                                   "publish", "一网统管", cat.spec(WARNINGS_TABLE).grade)
-            summary["warnings"] = {**summary.get("warnings", {}), start.isoformat(): manifest["datasets"]["early_warnings"]["rows"]}
+            summary.setdefault("warnings", {})[start.isoformat()] = manifest["datasets"]["early_warnings"]["rows"]
 
     for dept in sorted(shares):
         pdf_all = shares[dept]

@@ -207,7 +207,7 @@ def produce(tables: dict[str, DataFrame | None], week_start: dt.date, folder: Pa
 def _publish(settings: Settings, start: dt.date, files: list[Path]) -> dict[str, Any]:
     from jobs.common import s3
 
-    bucket = settings.s3.get("publish_bucket") or "minsheng-publish"
+    bucket = s3.publish_bucket(settings)
     client = s3.client(settings)
     s3.ensure_bucket(client, bucket)
     types = {".html": "text/html; charset=utf-8", ".png": "image/png", ".pdf": "application/pdf"}
