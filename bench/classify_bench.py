@@ -88,7 +88,7 @@ def bench_score(args) -> None:
     from jobs.common.config import load_settings
     from jobs.common.session import get_spark
     from models.classify import pipeline as P
-    from models.classify.score import predict
+    from models.classify.score import predict, predict_all, shared_prefix
     from models.classify.train import TARGETS, TEXT_COLS
     from tests.models.classify.silver_factory import silver_frame
 
@@ -97,12 +97,16 @@ def bench_score(args) -> None:
     base = silver_frame(spark, args.train_rows, date(2026, 1, 1), 90, seed=1).cache()
     base.count()
     models, fit = {}, {}
+    # as classify-train does: one featuriser (n-grams, vocabulary, IDF) fitted once, shared by the targets
+    t0 = time.perf_counter()
+    features = P.featuriser(TEXT_COLS).fit(base)
+    fit["featuriser"] = round(time.perf_counter() - t0, 1)
     for name, t in TARGETS.items():
         counts = {r[0]: r[1] for r in base.groupBy(t.label_col).count().collect()}
         labels = sorted(counts)
         data = P.with_weights(P.label_index(base, t.label_col, labels), t.label_col, P.class_weights(counts, t.weight_power))
         t0 = time.perf_counter()
-        models[name] = P.build_pipeline("lr_char_tfidf", labels, TEXT_COLS).fit(data)
+        models[name] = P.build_pipeline("lr_char_tfidf", labels, TEXT_COLS, features=features).fit(data)
         fit[name] = round(time.perf_counter() - t0, 1)
     # scoring input: the base rows replicated (distinct order ids), materialised once as Parquet
     reps = max(1, args.rows // args.train_rows)
@@ -123,13 +127,21 @@ def bench_score(args) -> None:
     for p in parts[1:]:
         union = union.unionByName(p)
     union.write.format("noop").mode("overwrite").save()
+    union_s = time.perf_counter() - t0
+    # what classify-score runs: one pass, shared leading stages once (predict_all)
+    champions = {name: (name, "bench", m) for name, m in models.items()}
+    t0 = time.perf_counter()
+    predict_all(orders, champions, args.scored_at).write.format("noop").mode("overwrite").save()
     all_s = time.perf_counter() - t0
     payload = {"train_rows": args.train_rows, "fit_seconds": fit, "scored_orders": n,
                "orders_per_s_per_target": per_target, "orders_per_s_all_four_targets": round(n / all_s),
-               "seconds_all_four": round(all_s, 1), "spark_master": settings.spark_master, "machine": _machine()}
+               "seconds_all_four": round(all_s, 1), "shared_leading_stages": shared_prefix(list(models.values())),
+               "orders_per_s_all_four_as_union": round(n / union_s),
+               "spark_master": settings.spark_master, "machine": _machine()}
     _write("classify_score", payload,
-           f"classify scoring: {n} orders, all four targets in {all_s:.1f}s = {n / all_s:,.0f} orders/s "
-           f"(per target: {per_target}); fit on {args.train_rows} rows: {fit}")
+           f"classify scoring: {n} orders, all four targets in one pass {all_s:.1f}s = {n / all_s:,.0f} orders/s "
+           f"(as a union of four pipelines {n / union_s:,.0f} orders/s; per target: {per_target}); "
+           f"fit on {args.train_rows} rows: {fit}")
 
 
 def main() -> None:

@@ -14,13 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.ml import Pipeline
+    from pyspark.ml import Pipeline, PipelineModel
     from pyspark.sql import DataFrame
 
 TEXT_COL = "clf_text"
 LABEL_IDX = "label_idx"
 WEIGHT_COL = "class_weight"
 PREDICTED_LABEL = "predicted_label"
+FEATURES_COL = "clf_tfidf"
 
 #: candidate name → what it is (logged with the comparison)
 CANDIDATES: dict[str, str] = {
@@ -53,29 +54,16 @@ def text_sql(text_cols: Sequence[str]) -> str:
             "FROM __THIS__")
 
 
-def build_pipeline(candidate: str, labels: Sequence[str], text_cols: Sequence[str],
-                   params: Mapping[str, Any] | None = None) -> Pipeline:
-    """An unfitted pipeline for ``candidate`` that reads ``text_cols`` and ``label_idx``/``class_weight``.
+def featuriser(text_cols: Sequence[str], params: Mapping[str, Any] | None = None) -> Pipeline:
+    """The unfitted text → TF-IDF pipeline (output column :data:`FEATURES_COL`, plus ``clf_chars``).
 
-    The fitted model needs only the text columns: it adds ``prediction``, ``probability`` and
-    ``predicted_label`` (the label string, from ``labels`` in index order).
+    Fit it once per training run and hand the fitted model to :func:`build_pipeline` for every target
+    and candidate: the four champions then carry the same fitted stages, and scoring computes the
+    n-grams and TF-IDF of an order once for all four targets (``models.classify.score.predict_all``).
     """
     from pyspark.ml import Pipeline
-    from pyspark.ml.classification import LogisticRegression, NaiveBayes
-    from pyspark.ml.feature import (
-        IDF,
-        CountVectorizer,
-        IndexToString,
-        NGram,
-        Normalizer,
-        RegexTokenizer,
-        SQLTransformer,
-        VectorAssembler,
-        Word2Vec,
-    )
+    from pyspark.ml.feature import IDF, CountVectorizer, NGram, Normalizer, RegexTokenizer, SQLTransformer
 
-    if candidate not in CANDIDATES:
-        raise ValueError(f"unknown candidate {candidate!r}; choose from {', '.join(CANDIDATES)}")
     p = {**DEFAULT_PARAMS, **(params or {})}
     stages: list[Any] = [
         SQLTransformer(statement=text_sql(text_cols)),
@@ -90,24 +78,45 @@ def build_pipeline(candidate: str, labels: Sequence[str], text_cols: Sequence[st
         SQLTransformer(statement=f"SELECT *, concat({', '.join(gram_cols)}) AS clf_grams FROM __THIS__"),
         CountVectorizer(inputCol="clf_grams", outputCol="clf_tf", vocabSize=int(p["vocab_size"]),
                         minDF=float(p["min_df"]), binary=bool(p["binary_tf"])),
-        IDF(inputCol="clf_tf", outputCol="clf_idf"),
     ]
-    features = "clf_idf"
     if p["normalize"]:  # unit-length rows, as scikit-learn's TfidfVectorizer does
-        stages.append(Normalizer(inputCol="clf_idf", outputCol="clf_tfidf", p=2.0))
-        features = "clf_tfidf"
+        stages += [IDF(inputCol="clf_tf", outputCol="clf_idf"),
+                   Normalizer(inputCol="clf_idf", outputCol=FEATURES_COL, p=2.0)]
+    else:
+        stages.append(IDF(inputCol="clf_tf", outputCol=FEATURES_COL))
+    return Pipeline(stages=stages)
+
+
+def build_pipeline(candidate: str, labels: Sequence[str], text_cols: Sequence[str],
+                   params: Mapping[str, Any] | None = None, features: PipelineModel | None = None) -> Pipeline:
+    """An unfitted pipeline for ``candidate`` that reads ``text_cols`` and ``label_idx``/``class_weight``.
+
+    ``features`` is a fitted :func:`featuriser` to reuse as is (its stages are not refitted); without
+    it the pipeline fits its own. The fitted model needs only the text columns: it adds
+    ``prediction``, ``probability`` and ``predicted_label`` (the label string, from ``labels`` in index
+    order).
+    """
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression, NaiveBayes
+    from pyspark.ml.feature import IndexToString, VectorAssembler, Word2Vec
+
+    if candidate not in CANDIDATES:
+        raise ValueError(f"unknown candidate {candidate!r}; choose from {', '.join(CANDIDATES)}")
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    stages: list[Any] = list(features.stages) if features is not None else featuriser(text_cols, p).getStages()
+    feature_col = FEATURES_COL
     if candidate == "lr_char_tfidf_w2v":
         stages += [
             Word2Vec(inputCol="clf_chars", outputCol="clf_w2v", vectorSize=int(p["w2v_size"]), minCount=2,
                      maxIter=1, seed=int(p["seed"]), numPartitions=1),
-            VectorAssembler(inputCols=[features, "clf_w2v"], outputCol="clf_features"),
+            VectorAssembler(inputCols=[feature_col, "clf_w2v"], outputCol="clf_features"),
         ]
-        features = "clf_features"
+        feature_col = "clf_features"
     if candidate.startswith("nb_"):
-        clf = NaiveBayes(featuresCol=features, labelCol=LABEL_IDX, weightCol=WEIGHT_COL, modelType="multinomial",
+        clf = NaiveBayes(featuresCol=feature_col, labelCol=LABEL_IDX, weightCol=WEIGHT_COL, modelType="multinomial",
                          smoothing=float(p["nb_smoothing"]))
     else:
-        clf = LogisticRegression(featuresCol=features, labelCol=LABEL_IDX, weightCol=WEIGHT_COL,
+        clf = LogisticRegression(featuresCol=feature_col, labelCol=LABEL_IDX, weightCol=WEIGHT_COL,
                                  family="multinomial", regParam=float(p["reg_param"]),
                                  elasticNetParam=float(p["elastic_net"]), maxIter=int(p["max_iter"]),
                                  standardization=False)

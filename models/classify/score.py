@@ -50,6 +50,108 @@ def predict(orders: DataFrame, model: PipelineModel, target: str, model_name: st
     )
 
 
+#: parameters that name DataFrame columns (the ones renamed when a target's stages run side by side)
+_COL_PARAMS = ("inputCol", "inputCols", "outputCol", "outputCols", "featuresCol", "predictionCol",
+               "probabilityCol", "rawPredictionCol")
+#: fitted stages whose whole state is their params plus these attributes (compared to share a stage)
+_STATE = {"CountVectorizerModel": "vocabulary", "IDFModel": "idf"}
+#: stateless stages (params are everything)
+_STATELESS = {"SQLTransformer", "RegexTokenizer", "Tokenizer", "NGram", "Normalizer", "HashingTF",
+              "VectorAssembler", "IndexToString"}
+
+
+def _params(stage: Any) -> dict[str, Any]:
+    return {p.name: stage.getOrDefault(p) for p in stage.params if stage.isDefined(p)}
+
+
+def _same_stage(stages: Sequence[Any]) -> bool:
+    """True when every stage computes the same thing (same class, params and, if fitted, state)."""
+    kind = type(stages[0]).__name__
+    if any(type(s).__name__ != kind for s in stages) or (kind not in _STATELESS and kind not in _STATE):
+        return False
+    first = _params(stages[0])
+    if any(_params(s) != first for s in stages[1:]):
+        return False
+    if kind in _STATE:
+        state = [getattr(s, _STATE[kind]) for s in stages]
+        return all(x == state[0] for x in state[1:])
+    return True
+
+
+def shared_prefix(models: Sequence[PipelineModel]) -> int:
+    """How many leading stages all the fitted pipelines have in common."""
+    stage_lists = [m.stages for m in models]
+    k = 0
+    while all(len(st) > k for st in stage_lists) and _same_stage([st[k] for st in stage_lists]):
+        k += 1
+    return k
+
+
+def _renamed(stages: Sequence[Any], tag: str) -> list[Any] | None:
+    """Copies of ``stages`` whose output columns carry ``__tag`` (inputs follow), or None if impossible.
+
+    A SQL statement cannot be renamed safely, so a suffix containing one is not run side by side.
+    """
+    names: dict[str, str] = {}
+    out = []
+    for st in stages:
+        if type(st).__name__ == "SQLTransformer":
+            return None
+        extra = {}
+        for pname in _COL_PARAMS:
+            if not st.hasParam(pname) or not st.isDefined(st.getParam(pname)):
+                continue
+            value = st.getOrDefault(st.getParam(pname))
+            if pname.startswith("input") or pname == "featuresCol":
+                new = [names.get(v, v) for v in value] if isinstance(value, list) else names.get(value, value)
+            else:
+                new = [f"{v}__{tag}" for v in value] if isinstance(value, list) else f"{value}__{tag}"
+                for a, b in (zip(value, new, strict=True) if isinstance(value, list) else [(value, new)]):
+                    names[a] = b
+            extra[st.getParam(pname)] = new
+        out.append(st.copy(extra))
+    return out
+
+
+def predict_all(orders: DataFrame, champions: Mapping[str, tuple[str, str, PipelineModel]],
+                scored_at: datetime) -> DataFrame:
+    """Every target's predictions in one pass over ``orders`` (the predictions schema, a row per target).
+
+    The stages the champions have in common (text clean-up, character n-grams and — when the targets
+    were fitted on one featuriser — TF-IDF) run once; each target's own stages then run side by side
+    on renamed columns, and the targets' results are exploded into rows. Scoring the targets as a
+    union of separate pipelines tokenised every order once per target.
+    """
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    targets = list(champions)
+    models = [champions[t][2] for t in targets]
+    k = shared_prefix(models)
+    suffixes = [_renamed(m.stages[k:], str(i)) for i, m in enumerate(models)]
+    if any(s is None for s in suffixes):  # cannot run side by side: one pipeline per target
+        parts = [predict(orders, m, t, champions[t][0], champions[t][1], scored_at) for t, m in zip(targets, models, strict=True)]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.unionByName(p)
+        return out
+    df = orders.select("order_id", "accept_date", *TEXT_COLS)
+    df = PipelineModel(list(models[0].stages[:k])).transform(df) if k else df
+    results = []
+    for i, (t, suffix) in enumerate(zip(targets, suffixes, strict=True)):
+        df = PipelineModel(suffix).transform(df)
+        label_col = f"{P.PREDICTED_LABEL}__{i}" if k < len(models[i].stages) else P.PREDICTED_LABEL
+        prob_col = next(st.getProbabilityCol() for st in (suffix or models[i].stages) if st.hasParam("probabilityCol"))
+        results.append(F.struct(
+            F.lit(t).alias("target"), F.col(label_col).alias("predicted_label"),
+            F.array_max(vector_to_array(F.col(prob_col))).alias("probability"),
+            F.lit(champions[t][0]).alias("model_name"), F.lit(str(champions[t][1])).alias("model_version")))
+    return (df.select("order_id", "accept_date", F.explode(F.array(*results)).alias("p"))
+            .select("order_id", "accept_date", "p.target", "p.predicted_label", "p.probability", "p.model_name",
+                    "p.model_version", F.lit(scored_at).cast("timestamp").alias("scored_at")))
+
+
 def review_rows(predictions: DataFrame, thresholds: Mapping[str, float]) -> DataFrame:
     """Predictions whose probability is below their target's threshold, as review-queue rows."""
     from pyspark.sql import functions as F
@@ -107,25 +209,22 @@ def run(
               .filter(F.col("accept_date").between(F.lit(date_from), F.lit(date_to)))
               .select("order_id", "accept_date", *TEXT_COLS))
     scored_at = datetime.now(UTC)
-    parts, champions, skipped = [], {}, {}
+    loaded, champions, skipped = {}, {}, {}
     for name in names:
         try:
-            model_name, model_version, model = champion(client, name, settings)
+            loaded[name] = champion(client, name, settings)
         except LookupError as exc:
             # A city's first days run before any model is trained: the daily run goes on (indicators
             # and publishing do not need the classifiers) and says loudly which target was not scored.
             log.warning("classify-score: %s not scored: %s", name, exc)
             skipped[name] = str(exc)
             continue
-        champions[name] = {"model_name": model_name, "version": model_version}
-        parts.append(predict(orders, model, name, model_name, model_version, scored_at))
-    if not parts:
+        champions[name] = {"model_name": loaded[name][0], "version": loaded[name][1]}
+    if not loaded:
         return {"date_from": str(date_from), "date_to": str(date_to), "silver_version": version,
                 "champions": {}, "scored": {}, "queued_for_review": {}, "skipped": skipped}
     names = list(champions)
-    predictions = parts[0]
-    for p in parts[1:]:
-        predictions = predictions.unionByName(p)
+    predictions = predict_all(orders, loaded, scored_at)
     where = (f"accept_date >= '{date_from}' AND accept_date <= '{date_to}' AND target IN "
              f"({', '.join(repr(t) for t in names)})")
     delta.overwrite(predictions, cat, PREDICTIONS_TABLE, replace_where=where)

@@ -112,11 +112,29 @@ def pip_requirements() -> list[str]:
     return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]
 
 
+#: rows the shared featuriser (vocabulary + IDF) is fitted on, at most
+FEATURISER_ROWS = 200_000
+
+
+def fit_featuriser(train_df: DataFrame, params: Mapping[str, Any] | None, seed: int,
+                   max_rows: int = FEATURISER_ROWS) -> PipelineModel:
+    """The text → TF-IDF stages, fitted once on (a sample of) the training orders for every target."""
+    n = train_df.count()
+    if n == 0:
+        raise ValueError("no training orders before the evaluation month")
+    sample = train_df if n <= max_rows else train_df.sample(fraction=min(1.0, 1.1 * max_rows / n), seed=seed)
+    return P.featuriser(TEXT_COLS, {**(params or {}), "seed": seed}).fit(sample.select(*TEXT_COLS))
+
+
 def train_target(
     target: Target, train_df: DataFrame, eval_df: DataFrame, candidates: Sequence[str],
     params: Mapping[str, Any] | None, max_per_class: int | None, seed: int,
+    features: PipelineModel | None = None,
 ) -> dict[str, Any]:
-    """Fit every candidate for one target and score each on the evaluation set (no MLflow here)."""
+    """Fit every candidate for one target and score each on the evaluation set (no MLflow here).
+
+    ``features``: the run's fitted featuriser, shared by every target and candidate (fitted here when absent).
+    """
     from pyspark.sql import functions as F
 
     train_df = train_df.filter(F.col(target.label_col).isNotNull())
@@ -131,11 +149,14 @@ def train_target(
     prepared = P.with_weights(P.label_index(sample, target.label_col, labels), target.label_col, weights)
     prepared = prepared.repartition(max(2, prepared.sparkSession.sparkContext.defaultParallelism)).cache()
     eval_df = eval_df.cache()
+    if features is None:
+        features = fit_featuriser(prepared, params, seed)
     results = []
     try:
         for cand in candidates:
             t0 = time.perf_counter()
-            model = P.build_pipeline(cand, labels, TEXT_COLS, {**(params or {}), "seed": seed}).fit(prepared)
+            model = P.build_pipeline(cand, labels, TEXT_COLS, {**(params or {}), "seed": seed},
+                                     features=features).fit(prepared)
             fit_s = time.perf_counter() - t0
             metrics = evaluate_model(model, eval_df, target)
             log.info("classify %s candidate %s: macro_f1=%.4f accuracy=%.4f (fit %.1fs)",
@@ -203,10 +224,13 @@ def run(
     summary: dict[str, Any] = {"silver_table": SOURCE_TABLE, "silver_version": version,
                                "eval_from": str(eval_start), "eval_to": str(last), "targets": {}}
     decisions = []
+    t0 = time.perf_counter()
+    features = fit_featuriser(train_df, params, seed)
+    summary["featuriser_seconds"] = round(time.perf_counter() - t0, 1)
     for name in names:
         target = TARGETS[name]
         t0 = time.perf_counter()
-        out = train_target(target, train_df, eval_df, candidates, params, max_per_class, seed)
+        out = train_target(target, train_df, eval_df, candidates, params, max_per_class, seed, features)
         best = out["best"]
         exp_id = tracking.ensure_experiment(client, settings, FAMILY, name)
         model_name = tracking.registered_model_name(FAMILY, name)

@@ -190,3 +190,36 @@ def test_targets_without_a_champion_are_skipped_not_failed(scored, clf_settings)
     out = score.run(EVAL_FROM, EVAL_TO, targets=["no_such_target"], settings=clf_settings)
     assert out["scored"] == {} and "no_such_target" in out["skipped"]
     assert "no 'champion' version" in out["skipped"]["no_such_target"]
+
+
+def test_champions_share_the_featuriser_and_one_pass_equals_per_target_scoring(trained, spark, silver_loaded,
+                                                                                clf_settings):
+    """classify-score computes n-grams and TF-IDF once for all targets; the predictions must not change."""
+    from datetime import datetime
+
+    from pyspark.sql import functions as F
+
+    from models.classify import pipeline as P
+    from models.classify.score import champion, predict, predict_all, shared_prefix
+
+    client = _client(clf_settings)
+    champions = {t: champion(client, t, clf_settings) for t in TARGETS}
+    models = [m for _, _, m in champions.values()]
+    n_featuriser = len(P.featuriser(("title", "content_redacted"), FAST_PARAMS).getStages())
+    # every stage up to the TF-IDF column is shared; the classifiers differ
+    assert shared_prefix(models) == n_featuriser
+    assert models[0].stages[n_featuriser - 1].getOutputCol() == P.FEATURES_COL
+    silver, _ = silver_loaded
+    orders = silver.filter(F.col("accept_date").between(EVAL_FROM, EVAL_TO)).select(
+        "order_id", "accept_date", "title", "content_redacted")
+    at = datetime(2026, 4, 1)
+    one_pass = predict_all(orders, champions, at)
+    separate = None
+    for t, (name, version, model) in champions.items():
+        part = predict(orders, model, t, name, version, at)
+        separate = part if separate is None else separate.unionByName(part)
+    assert one_pass.columns == separate.columns
+    assertDataFrameEqual(one_pass, separate, rtol=1e-9)
+    # a single target: every stage is 'shared', nothing runs side by side
+    lone = {"category_l1": champions["category_l1"]}
+    assert predict_all(orders, lone, at).count() == orders.count()
