@@ -148,8 +148,13 @@ def prepare_orders(orders: DataFrame, sla: DataFrame, calendar: DataFrame, cfg: 
     o = o.join(repeated, "order_id", "left").withColumn(
         "repeat_after_finish", F.coalesce(F.col("repeat_after_finish"), F.lit(False)))
 
-    cluster = Window.partitionBy("case_cluster_id")
-    cluster_size = F.when(F.col("case_cluster_id").isNotNull(), F.count(F.lit(1)).over(cluster)).otherwise(0)
+    # Cluster sizes by a broadcast join, not a window over case_cluster_id: most orders have no
+    # cluster, and a window would hash every one of them (NULL key) into one task — on a year of
+    # 1 M orders that task then ran the whole exploded indicator aggregation alone (> 10 min).
+    sizes = (o.filter(F.col("case_cluster_id").isNotNull()).groupBy("case_cluster_id")
+             .agg(F.count(F.lit(1)).alias("_cluster_size")))
+    o = o.join(F.broadcast(sizes), "case_cluster_id", "left")
+    cluster_size = F.coalesce(F.col("_cluster_size"), F.lit(0))
     tags = F.coalesce(F.col("tags"), F.array().cast("array<string>"))
     score = F.lit(None).cast("double")
     for code, points in cfg.satisfaction_scores.items():
@@ -176,7 +181,7 @@ def prepare_orders(orders: DataFrame, sla: DataFrame, calendar: DataFrame, cfg: 
         score.alias("sat_score"),
         F.col("handling_path_code").isin(*cfg.revisit_required_paths).alias("revisit_required"),
     )
-    return o.drop("_sla_sign_h", "_sla_resp_h", "_d_dispatch", "_w_dispatch", "_i_dispatch",
+    return o.drop("_sla_sign_h", "_sla_resp_h", "_cluster_size", "_d_dispatch", "_w_dispatch", "_i_dispatch",
                   "_d_finish", "_w_finish", "_i_finish")
 
 
