@@ -6,6 +6,13 @@ runs one step over the whole range in one Spark session, in consecutive chunks (
 scores and warnings → PII scan → publish. A year is ~13 Spark sessions instead of ~4,000 for 365 daily
 runs via ``airflow backfill create`` (11 task processes a day, each starting a JVM). The tasks hold the same
 writer pools as ``minsheng_daily``.
+
+Chunk size: each chunk is one pass of a step, with a fixed cost (Delta log replays, small jobs, MERGE
+set-up) and a MERGE into a silver table that grows chunk by chunk. Fewer, larger chunks are therefore
+faster as long as a chunk fits the cluster's memory: on the 2-core machine here a 1 M-order year was
+standardised in one chunk in 8.6 min, against 54 min in 13 month chunks. ``make demo`` passes its whole
+history as one chunk; a 30 M-order city keeps calendar months (about 0.8 M orders and 4 M events a chunk).
+The indicators step is capped at calendar months whatever the chunk (``jobs.ops.tasks.step_chunks``).
 """
 
 from __future__ import annotations

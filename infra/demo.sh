@@ -32,12 +32,20 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 export MINSHENG_S3_ENDPOINT_URL="${MINSHENG_S3_ENDPOINT_URL:-http://127.0.0.1:${MINSHENG_S3_PORT:-9000}}"
 export MINSHENG_PII_KEY="${MINSHENG_PII_KEY:-$(mkdir -p var && { [ -s var/pii-key ] || (umask 077; "$PY" -c 'import secrets; print(secrets.token_hex(32))' > var/pii-key); cat var/pii-key; })}"
 T0=$(date +%s)
-say() { printf '[demo] %s  (%ds)\n' "$*" "$(( $(date +%s) - T0 ))"; }
+# Each `say` opens a stage; its wall time (to the next `say`) goes to var/log/demo-summary.json.
+STAGES=()
+say() { printf '[demo] %s  (%ds)\n' "$*" "$(( $(date +%s) - T0 ))"; STAGES+=("$(( $(date +%s) - T0 ))|$*"); }
 
 LAST="$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$START') + d.timedelta(days=$DAYS - 1))")"
 HIST_TO="$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$LAST') - d.timedelta(days=1))")"
 NEXT="$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$LAST') + d.timedelta(days=1))")"
 
+# The demo's city replaces whatever the local lake held: its history ends yesterday, so yesterday's
+# demo city (shifted by a day, same order ids) must not mix with today's. MINSHENG_DEMO_KEEP_LAKE=1 keeps it.
+if [ "${MINSHENG_DEMO_KEEP_LAKE:-0}" != 1 ]; then
+  say "fresh lake (removing var/lake var/landing var/ground_truth var/tmp)"
+  rm -rf var/lake var/landing var/ground_truth var/tmp
+fi
 say "S3 server"
 bash infra/s3-server.sh start
 say "reference data"
@@ -50,7 +58,7 @@ eval "$(bash infra/airflow.sh env)"
 if [ "$DAYS" -gt 1 ]; then
   say "history $START .. $HIST_TO through minsheng_backfill"
   "$PY" -m jobs.ops.airflow_api run minsheng_backfill --report var/log/demo-run-backfill.json --run-id "demo_history_${START}_${HIST_TO}_$T0" \
-      --conf "{\"date_from\": \"$START\", \"date_to\": \"$HIST_TO\", \"chunk_days\": 0}"
+      --conf "{\"date_from\": \"$START\", \"date_to\": \"$HIST_TO\", \"chunk_days\": ${MINSHENG_DEMO_CHUNK_DAYS:-$DAYS}}"
 fi
 # A DAG's run for the interval that starts on city day $2: by default (the city ends yesterday) the
 # scheduler's own run once the DAG is unpaused, as in production; with an explicit MINSHENG_DEMO_START
@@ -86,6 +94,14 @@ say "lake status"
 .venv/bin/minsheng status | tee var/log/demo-status.txt
 if [ "${MINSHENG_DEMO_KEEP_AIRFLOW:-0}" != 1 ]; then bash infra/airflow.sh stop; fi
 ELAPSED=$(( $(date +%s) - T0 ))
+printf '%s\n' "${STAGES[@]}" | "$PY" -c '
+import json, sys
+orders, days, start, total = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+marks = [ln.split("|", 1) for ln in sys.stdin.read().splitlines() if ln]
+ends = [int(t) for t, _ in marks[1:]] + [total]
+stages = [{"stage": name, "seconds": end - int(t)} for (t, name), end in zip(marks, ends)]
+json.dump({"orders": orders, "days": days, "start": start, "total_seconds": total, "stages": stages},
+          open("var/log/demo-summary.json", "w"), indent=1, ensure_ascii=False)' "$ORDERS" "$DAYS" "$START" "$ELAPSED"
 BUCKET="$("$PY" -c 'from jobs.common.config import load_settings; print(load_settings().s3["publish_bucket"])')"
 LAKE="$("$PY" -c 'from jobs.common.config import load_settings; s = load_settings(); print(s.lake_uri, s.landing_uri)')"
 cat <<EOT

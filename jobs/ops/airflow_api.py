@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -56,8 +57,6 @@ class Airflow:
 
     def wait_scheduled_run(self, dag_id: str, day: str, timeout: float = 900) -> str:
         """The run id of the scheduler-created run whose data interval starts on city day ``day``."""
-        from datetime import datetime
-
         from jobs.ops.days import interval_days
 
         deadline = time.monotonic() + timeout
@@ -71,6 +70,17 @@ class Airflow:
                         return r["dag_run_id"]
             time.sleep(5)
         raise TimeoutError(f"the scheduler created no {dag_id} run for {day} in {timeout:.0f} s")
+
+    def rerun_if_finished_before(self, dag_id: str, run_id: str, since: str) -> None:
+        """Clear a run that already finished before ``since`` (ISO time) so that it runs again.
+
+        A second demo on the same day finds the scheduler's run for yesterday already done — on the
+        lake the demo has just replaced — and must not report that old outcome as today's.
+        """
+        run = self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        if run["state"] in ("success", "failed") and (run.get("end_date") or "") < since:
+            print(f"[demo] {dag_id} run {run_id} finished earlier ({run['state']}): clearing it to run again", flush=True)
+            self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/clear", {"dry_run": False})
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         tis = self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"]
@@ -120,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(os.environ["AIRFLOW_HOME"])
     api = Airflow(os.environ.get("AIRFLOW__API__BASE_URL", "http://127.0.0.1:8080"), "admin",
                   (home / "admin-password").read_text().strip())
+    started = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     api.wait_for_dags([a.dag_id])
     api.unpause(a.dag_id)
     if a.action == "scheduled":
         run_id = api.wait_scheduled_run(a.dag_id, a.day)
+        api.rerun_if_finished_before(a.dag_id, run_id, started)
     else:
         run_id = api.trigger(a.dag_id, json.loads(a.conf), a.logical_date, a.run_id)
     state = api.follow(a.dag_id, run_id)

@@ -33,6 +33,23 @@ def test_chunks_cover_the_range_in_order():
         chunks(date(2025, 1, 2), date(2025, 1, 1), 3)
 
 
+def test_backfill_chunks_per_step():
+    from jobs.ops.tasks import step_chunks
+
+    year = (date(2025, 11, 29), date(2026, 11, 27))
+    # one chunk for the whole range when asked (the demo), months by default
+    assert step_chunks("standardise", *year, 365) == [year]
+    assert len(step_chunks("standardise", *year, 0)) == 13
+    # indicators never take more than a calendar month at once; the months still cover the range in order
+    ind = step_chunks("indicators", *year, 365)
+    assert ind == step_chunks("indicators", *year, 0) == step_chunks("standardise", *year, 0)
+    assert step_chunks("indicators", date(2026, 1, 10), date(2026, 1, 20), 5) == [
+        (date(2026, 1, 10), date(2026, 1, 14)), (date(2026, 1, 15), date(2026, 1, 19)),
+        (date(2026, 1, 20), date(2026, 1, 20))]
+    # the PII scan has no dates: one scan after the range
+    assert step_chunks("pii_scan", *year, 0) == [year]
+
+
 def test_publish_periods_complete_weeks_and_months_once():
     # 2025-03-24 is a Monday; 30 March a Sunday; 31 March ends the month
     got = publish_periods(date(2025, 3, 28), date(2025, 4, 1))
