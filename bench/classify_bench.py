@@ -88,7 +88,7 @@ def bench_score(args) -> None:
     from jobs.common.config import load_settings
     from jobs.common.session import get_spark
     from models.classify import pipeline as P
-    from models.classify.score import predict, predict_all, shared_prefix
+    from models.classify.score import predict, predict_all, predict_each, shared_prefix
     from models.classify.train import TARGETS, TEXT_COLS
     from tests.models.classify.silver_factory import silver_frame
 
@@ -121,15 +121,11 @@ def bench_score(args) -> None:
         t0 = time.perf_counter()
         predict(orders, model, name, name, "bench", args.scored_at).write.format("noop").mode("overwrite").save()
         per_target[name] = round(n / (time.perf_counter() - t0))
+    champions = {name: (name, "bench", m) for name, m in models.items()}
     t0 = time.perf_counter()
-    parts = [predict(orders, m, name, name, "bench", args.scored_at) for name, m in models.items()]
-    union = parts[0]
-    for p in parts[1:]:
-        union = union.unionByName(p)
-    union.write.format("noop").mode("overwrite").save()
+    predict_each(orders, champions, args.scored_at).write.format("noop").mode("overwrite").save()
     union_s = time.perf_counter() - t0
     # what classify-score runs: one pass, shared leading stages once (predict_all)
-    champions = {name: (name, "bench", m) for name, m in models.items()}
     t0 = time.perf_counter()
     predict_all(orders, champions, args.scored_at).write.format("noop").mode("overwrite").save()
     all_s = time.perf_counter() - t0

@@ -113,6 +113,16 @@ def _renamed(stages: Sequence[Any], tag: str) -> list[Any] | None:
     return out
 
 
+def predict_each(orders: DataFrame, champions: Mapping[str, tuple[str, str, PipelineModel]],
+                 scored_at: datetime) -> DataFrame:
+    """Every target's predictions as a union of one full pipeline per target (each tokenises every order)."""
+    parts = [predict(orders, model, t, name, version, scored_at) for t, (name, version, model) in champions.items()]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.unionByName(p)
+    return out
+
+
 def predict_all(orders: DataFrame, champions: Mapping[str, tuple[str, str, PipelineModel]],
                 scored_at: datetime) -> DataFrame:
     """Every target's predictions in one pass over ``orders`` (the predictions schema, a row per target).
@@ -131,11 +141,7 @@ def predict_all(orders: DataFrame, champions: Mapping[str, tuple[str, str, Pipel
     k = shared_prefix(models)
     suffixes = [_renamed(m.stages[k:], str(i)) for i, m in enumerate(models)]
     if any(s is None for s in suffixes):  # cannot run side by side: one pipeline per target
-        parts = [predict(orders, m, t, champions[t][0], champions[t][1], scored_at) for t, m in zip(targets, models, strict=True)]
-        out = parts[0]
-        for p in parts[1:]:
-            out = out.unionByName(p)
-        return out
+        return predict_each(orders, champions, scored_at)
     df = orders.select("order_id", "accept_date", *TEXT_COLS)
     df = PipelineModel(list(models[0].stages[:k])).transform(df) if k else df
     results = []

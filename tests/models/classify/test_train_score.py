@@ -200,7 +200,7 @@ def test_champions_share_the_featuriser_and_one_pass_equals_per_target_scoring(t
     from pyspark.sql import functions as F
 
     from models.classify import pipeline as P
-    from models.classify.score import champion, predict, predict_all, shared_prefix
+    from models.classify.score import champion, predict_all, predict_each, shared_prefix
 
     client = _client(clf_settings)
     champions = {t: champion(client, t, clf_settings) for t in TARGETS}
@@ -214,10 +214,7 @@ def test_champions_share_the_featuriser_and_one_pass_equals_per_target_scoring(t
         "order_id", "accept_date", "title", "content_redacted")
     at = datetime(2026, 4, 1)
     one_pass = predict_all(orders, champions, at)
-    separate = None
-    for t, (name, version, model) in champions.items():
-        part = predict(orders, model, t, name, version, at)
-        separate = part if separate is None else separate.unionByName(part)
+    separate = predict_each(orders, champions, at)
     assert one_pass.columns == separate.columns
     assertDataFrameEqual(one_pass, separate, rtol=1e-9)
     # a single target: every stage is 'shared', nothing runs side by side
