@@ -102,7 +102,7 @@ ends = [int(t) for t, _ in marks[1:]] + [total]
 stages = [{"stage": name, "seconds": end - int(t)} for (t, name), end in zip(marks, ends)]
 json.dump({"orders": orders, "days": days, "start": start, "total_seconds": total, "stages": stages},
           open("var/log/demo-summary.json", "w"), indent=1, ensure_ascii=False)' "$ORDERS" "$DAYS" "$START" "$ELAPSED"
-BUCKET="$("$PY" -c 'from jobs.common.config import load_settings; print(load_settings().s3["publish_bucket"])')"
+BUCKET="$("$PY" -c 'from jobs.common import s3; from jobs.common.config import load_settings; print(s3.publish_bucket(load_settings()))')"
 LAKE="$("$PY" -c 'from jobs.common.config import load_settings; s = load_settings(); print(s.lake_uri, s.landing_uri)')"
 cat <<EOT
 
