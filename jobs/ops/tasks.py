@@ -80,20 +80,11 @@ def run_for_interval(step: str, data_interval_start: datetime, data_interval_end
     return run_step(step, first, last, channel=channel, settings=settings)
 
 
-#: steps whose chunk never exceeds a calendar month, whatever the backfill's chunk_days: the indicator
-#: aggregation (percentiles over every period × place × category × department cell) of a whole 1 M-order
-#: year in one pass was still running after 12 min here, in sort-based aggregation with spills.
-MONTH_CAPPED_STEPS = frozenset({"indicators"})
-
-
 def step_chunks(step: str, first: date, last: date, chunk_days: int) -> list[tuple[date, date]]:
     """The consecutive ranges a backfill runs ``step`` over (0 = calendar months)."""
     if step == "pii_scan":  # no dates: one scan of the lake after the whole range
         return [(first, last)]
-    parts = month_chunks(first, last) if chunk_days == 0 else chunks(first, last, chunk_days)
-    if step in MONTH_CAPPED_STEPS:
-        parts = [m for a, b in parts for m in month_chunks(a, b)]
-    return parts
+    return month_chunks(first, last) if chunk_days == 0 else chunks(first, last, chunk_days)
 
 
 def run_range(step: str, date_from: str | date, date_to: str | date, chunk_days: int | str = 0,
