@@ -14,6 +14,7 @@ say() { printf '[setup] %s\n' "$*"; }
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 # Headless browser for the UI checks, and CJK fonts for the report charts.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
@@ -54,5 +55,17 @@ if [ ! -d infra/jars/core ] || [ "$(cat "$jar_stamp" 2>/dev/null)" != "$jar_hash
   echo "$jar_hash" > "$jar_stamp"
 else
   say "Spark JARs up to date"
+fi
+# --- the local-lake file system (infra/java): Hadoop's local FS without a forked chmod per file ----
+hadoop_api="$(ls .venv/lib/python3.11/site-packages/pyspark/jars/hadoop-client-api-*.jar | head -n 1)"
+fs_jar="infra/jars/localfs/minsheng-localfs.jar"
+fs_stamp="$stamp_dir/localfs.sha"
+fs_hash="$(cat infra/java/minsheng/hadoop/*.java "$hadoop_api" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$fs_jar" ] || [ "$(cat "$fs_stamp" 2>/dev/null)" != "$fs_hash" ]; then
+  say "compiling the local-lake file system into $fs_jar"
+  fs_build="$(mktemp -d)"
+  javac --release 17 -nowarn -cp "$hadoop_api" -d "$fs_build" infra/java/minsheng/hadoop/*.java
+  mkdir -p "$(dirname "$fs_jar")" && jar cf "$fs_jar" -C "$fs_build" . && rm -rf "$fs_build"
+  echo "$fs_hash" > "$fs_stamp"
 fi
 .venv/bin/python -m jobs.common.jars --check

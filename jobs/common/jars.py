@@ -37,6 +37,16 @@ def spark_nlp_jars(root: Path | None = None) -> list[Path]:
     return sorted(j for j in folder.glob("*.jar") if j.name.startswith(SPARK_NLP_PREFIX)) if folder.is_dir() else []
 
 
+#: Hadoop's checksummed local file system without a forked ``chmod`` per created file (infra/java).
+LOCAL_FS_CLASS = "minsheng.hadoop.NioLocalFileSystem"
+
+
+def local_fs_jar(root: Path | None = None) -> Path | None:
+    """The JAR `make setup` compiles from infra/java, or None when it has not been built."""
+    jar = (root or jars_dir()) / "localfs" / "minsheng-localfs.jar"
+    return jar if jar.is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check the JARs resolved by make setup.")
     parser.add_argument("--check", action="store_true")
@@ -49,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(j.stat().st_size for j in jars) / 2**20
     nlp = spark_nlp_jars()
     print(f"[setup] {len(jars)} core JARs ({size:.0f} MiB) in {jars_dir() / 'core'}; "
-          f"Spark NLP JAR: {'present' if nlp else 'absent'}")
+          f"Spark NLP JAR: {'present' if nlp else 'absent'}; local-lake file system: "
+          f"{'present' if local_fs_jar() else 'absent'}")
     return 0
 
 

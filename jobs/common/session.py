@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from jobs.common.config import ConfigError, Settings, load_settings
-from jobs.common.jars import core_jars, spark_nlp_jars
+from jobs.common.jars import LOCAL_FS_CLASS, core_jars, local_fs_jar, spark_nlp_jars
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -48,9 +48,20 @@ def _under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def spark_conf_for(settings: Settings, with_nlp: bool = True) -> dict[str, str]:
-    """Every Spark setting the profile asks for, JARs included (a pure function, for tests)."""
+def spark_conf_for(settings: Settings, with_nlp: bool = True, local_fs: bool | None = None) -> dict[str, str]:
+    """Every Spark setting the profile asks for, JARs included (a pure function, for tests).
+
+    ``local_fs`` (default: unless under spark-submit, whose JVM is already running) puts a local lake
+    on :data:`jobs.common.jars.LOCAL_FS_CLASS` when `make setup` has built it: a file system class
+    must be on the JVM's class path from the start, so it goes on ``spark.driver.extraClassPath``
+    (and the executors' — a standalone cluster on this machine).
+    """
     conf = dict(settings.spark_conf)
+    fs_jar = local_fs_jar()
+    if (not _under_spark_submit() if local_fs is None else local_fs) and settings.is_local_lake and fs_jar:
+        for key in ("spark.driver.extraClassPath", "spark.executor.extraClassPath"):
+            conf[key] = os.pathsep.join(p for p in (conf.get(key), str(fs_jar)) if p)
+        conf.setdefault("spark.hadoop.fs.file.impl", LOCAL_FS_CLASS)
     jars = [str(j) for j in core_jars()]
     if with_nlp:
         jars += [str(j) for j in spark_nlp_jars()]

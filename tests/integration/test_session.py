@@ -69,3 +69,33 @@ def test_spark_conf_puts_every_core_jar_on_spark_jars():
     conf = spark_conf_for(load_settings("test", env={}))
     listed = conf["spark.jars"].split(",")
     assert {os.path.basename(p) for p in listed} >= {j.name for j in jars.core_jars()}
+
+
+def test_local_lake_uses_the_fork_free_local_file_system(spark, tmp_path):
+    # make setup compiles it (infra/java); without it every file a local lake writes forks a chmod
+    assert jars.local_fs_jar() is not None, "run make setup: infra/jars/localfs/minsheng-localfs.jar is missing"
+    jvm = spark.sparkContext._jvm
+    fs = jvm.org.apache.hadoop.fs.FileSystem.get(jvm.java.net.URI("file:///"), spark.sparkContext._jsc.hadoopConfiguration())
+    assert fs.getClass().getName() == jars.LOCAL_FS_CLASS
+    assert fs.getRawFileSystem().getClass().getName() == "minsheng.hadoop.NioRawLocalFileSystem"
+    # files and folders get Hadoop's usual permissions (0666 / 0777 less the umask), checksums included
+    out = tmp_path / "t"
+    spark.range(10).selectExpr("id", "id * 2 AS twice").write.partitionBy("id").parquet(str(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    data = next(out.glob("id=3/*.parquet"))
+    assert stat.S_IMODE(data.stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((out / "id=3").stat().st_mode) == 0o777 & ~umask
+    assert next(out.glob("id=3/.*.parquet.crc")).exists()
+    assert sorted(r.id for r in spark.read.parquet(str(out)).collect()) == list(range(10))
+
+
+def test_local_fs_only_for_a_local_lake_outside_spark_submit():
+    local = load_settings("test", env={})
+    conf = spark_conf_for(local, local_fs=True)
+    assert conf["spark.hadoop.fs.file.impl"] == jars.LOCAL_FS_CLASS
+    assert str(jars.local_fs_jar()) in conf["spark.driver.extraClassPath"].split(os.pathsep)
+    # under spark-submit the JVM is already up: the class could not be added to its class path
+    assert "spark.hadoop.fs.file.impl" not in spark_conf_for(local, local_fs=False)
+    s3 = load_settings("test", env={"MINSHENG_LAKE_URI": "s3a://bucket/lake"})
+    assert "spark.hadoop.fs.file.impl" not in spark_conf_for(s3, local_fs=True)
