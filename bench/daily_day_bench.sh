@@ -25,14 +25,15 @@ print(cat.read(get_spark(cat.settings), "dwd_work_order").agg(F.max("accept_date
 PYEOF
 )"
 DAY="$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$LAST'.strip().splitlines()[-1]) + d.timedelta(days=1))")"
-NEXT="$("$PY" -c "import datetime as d; print(d.date.fromisoformat('$DAY') + d.timedelta(days=1))")"
 echo "[bench] generating $PER_DAY orders for $DAY (the daily volume of a 30 M-order / 3-year city)"
 .venv/bin/minsheng generate --orders "$PER_DAY" --start "$DAY" --days 1 --seed 30030 >var/log/bench-daily-generate.json
 bash infra/airflow.sh start
 eval "$(bash infra/airflow.sh env)"
 T0=$(date +%s)
-"$PY" -m jobs.ops.airflow_api run minsheng_daily --run-id "bench_30m_day_${DAY}_$T0" \
-    --logical-date "${NEXT}T00:00:00+08:00" --report var/bench/daily-day-run.json
+# The day after the demo's last is today (city time): its interval has not ended, and Airflow 3 never
+# starts a run whose logical date is in the future, so this is a manual run now with that day's interval.
+"$PY" -m jobs.ops.airflow_api run minsheng_daily --run-id "bench_30m_day_${DAY}_$T0" --day "$DAY" \
+    --report var/bench/daily-day-run.json
 WALL=$(( $(date +%s) - T0 ))
 bash infra/airflow.sh stop
 "$PY" - "$PER_DAY" "$DAY" "$WALL" <<'PYEOF'

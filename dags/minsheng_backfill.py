@@ -12,7 +12,6 @@ set-up) and a MERGE into a silver table that grows chunk by chunk. Fewer, larger
 faster as long as a chunk fits the cluster's memory: on the 2-core machine here a 1 M-order year was
 standardised in one chunk in 8.6 min, against 54 min in 13 month chunks. ``make demo`` passes its whole
 history as one chunk; a 30 M-order city keeps calendar months (about 0.8 M orders and 4 M events a chunk).
-The indicators step is capped at calendar months whatever the chunk (``jobs.ops.tasks.step_chunks``).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ bash infra/airflow.sh start
 eval "$(bash infra/airflow.sh env)"
 if [ "$DAYS" -gt 1 ]; then
   say "history $START .. $HIST_TO through minsheng_backfill"
-  "$PY" -m jobs.ops.airflow_api run minsheng_backfill --report var/log/demo-run-backfill.json --run-id "demo_history_${START}_${HIST_TO}_$T0" \
+  "$PY" -m jobs.ops.airflow_api run minsheng_backfill --fail-stale --report var/log/demo-run-backfill.json --run-id "demo_history_${START}_${HIST_TO}_$T0" \
       --conf "{\"date_from\": \"$START\", \"date_to\": \"$HIST_TO\", \"chunk_days\": ${MINSHENG_DEMO_CHUNK_DAYS:-$DAYS}}"
 fi
 # A DAG's run for the interval that starts on city day $2: by default (the city ends yesterday) the

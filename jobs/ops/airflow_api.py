@@ -1,6 +1,6 @@
 """A small client of Airflow's REST API (v2) for the demo: log in, wait for the DAGs, trigger, follow.
 
-    python -m jobs.ops.airflow_api run DAG_ID --conf JSON [--logical-date ISO] [--run-id ID]
+    python -m jobs.ops.airflow_api run DAG_ID --conf JSON [--logical-date ISO | --day D] [--run-id ID]
 
 Base URL from ``AIRFLOW__API__BASE_URL``; user ``admin`` with the password in
 ``$AIRFLOW_HOME/admin-password`` (written by ``infra/airflow.sh``). Standard library only.
@@ -49,11 +49,31 @@ class Airflow:
     def unpause(self, dag_id: str) -> None:
         self._call(f"/api/v2/dags/{dag_id}", {"is_paused": False}, method="PATCH")
 
-    def trigger(self, dag_id: str, conf: dict, logical_date: str | None, run_id: str | None) -> str:
+    def trigger(self, dag_id: str, conf: dict, logical_date: str | None, run_id: str | None,
+                interval: tuple[str, str] | None = None) -> str:
+        """Trigger a run; ``interval`` (start, end) sets its data interval explicitly."""
         body = {"conf": conf, "logical_date": logical_date}
+        if interval:
+            body["data_interval_start"], body["data_interval_end"] = interval
         if run_id:
             body["dag_run_id"] = run_id
         return self._call(f"/api/v2/dags/{dag_id}/dagRuns", body)["dag_run_id"]
+
+    def fail_stale_runs(self, dag_id: str, before: str) -> list[str]:
+        """Mark the runs of ``dag_id`` still queued or running that were created before ``before`` failed.
+
+        A demo interrupted mid-run leaves its run "running" in the metadata DB; the next demo (on a fresh
+        lake) would otherwise wait behind it (``max_active_runs``) while its tasks retry against data
+        that is gone.
+        """
+        runs = self._call(f"/api/v2/dags/{dag_id}/dagRuns?limit=100&state=running&state=queued")["dag_runs"]
+        cut = datetime.fromisoformat(before)
+        stale = [r["dag_run_id"] for r in runs if datetime.fromisoformat(r["run_after"]) < cut]
+        for run_id in stale:
+            self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", {"state": "failed"}, method="PATCH")
+            print(f"[demo] marked the stale {dag_id} run {run_id} (from an earlier, interrupted demo) failed",
+                  flush=True)
+        return stale
 
     def wait_scheduled_run(self, dag_id: str, day: str, timeout: float = 900) -> str:
         """The run id of the scheduler-created run whose data interval starts on city day ``day``."""
@@ -124,20 +144,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--conf", default="{}")
     p.add_argument("--logical-date")
     p.add_argument("--run-id")
-    p.add_argument("--day", help="city day of the scheduled run to follow (YYYY-MM-DD)")
+    p.add_argument("--day", help="city day (YYYY-MM-DD): scheduled: the scheduler's run to follow; run: trigger "
+                                 "a manual run now for that day's data interval (Airflow 3 never starts a run "
+                                 "whose logical date is in the future, so a day whose interval has not ended "
+                                 "yet can only run this way)")
     p.add_argument("--report", help="write the finished run's state and per-task durations here (JSON)")
+    p.add_argument("--fail-stale", action="store_true",
+                   help="first mark runs of the DAG still queued/running from before now failed (a fresh lake)")
     a = p.parse_args(argv)
     home = Path(os.environ["AIRFLOW_HOME"])
     api = Airflow(os.environ.get("AIRFLOW__API__BASE_URL", "http://127.0.0.1:8080"), "admin",
                   (home / "admin-password").read_text().strip())
     started = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     api.wait_for_dags([a.dag_id])
+    if a.fail_stale:
+        api.fail_stale_runs(a.dag_id, started)
     api.unpause(a.dag_id)
     if a.action == "scheduled":
         run_id = api.wait_scheduled_run(a.dag_id, a.day)
         api.rerun_if_finished_before(a.dag_id, run_id, started)
     else:
-        run_id = api.trigger(a.dag_id, json.loads(a.conf), a.logical_date, a.run_id)
+        interval, logical_date = None, a.logical_date
+        if a.day:
+            from jobs.ops.days import day_interval
+
+            interval = tuple(t.isoformat() for t in day_interval(a.day))
+            logical_date = logical_date or started
+        run_id = api.trigger(a.dag_id, json.loads(a.conf), logical_date, a.run_id, interval)
     state = api.follow(a.dag_id, run_id)
     print(f"[demo] {a.dag_id} run {run_id}: {state}")
     if a.report:

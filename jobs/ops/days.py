@@ -27,6 +27,13 @@ def interval_days(start: datetime, end: datetime, tz: ZoneInfo = CITY_TZ) -> tup
     return first, max(first, last)
 
 
+def day_interval(day: str | date, tz: ZoneInfo = CITY_TZ) -> tuple[datetime, datetime]:
+    """The data interval ``[D 00:00, D+1 00:00)`` (city time) of city day ``D``; inverse of :func:`interval_days`."""
+    d = parse_day(day)
+    start = datetime(d.year, d.month, d.day, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
 def parse_day(value: str | date) -> date:
     if isinstance(value, date):
         return value

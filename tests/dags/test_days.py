@@ -58,3 +58,11 @@ def test_publish_periods_complete_weeks_and_months_once():
                    ("week", date(2025, 3, 24), date(2025, 3, 30)),
                    ("month", date(2025, 3, 1), date(2025, 3, 31))]
     assert publish_periods(date(2025, 3, 5), date(2025, 3, 5)) == [("day", date(2025, 3, 5), date(2025, 3, 5))]
+
+
+def test_day_interval_is_the_city_day():
+    from jobs.ops.days import day_interval
+
+    start, end = day_interval("2026-11-29")
+    assert (start.isoformat(), end.isoformat()) == ("2026-11-29T00:00:00+08:00", "2026-11-30T00:00:00+08:00")
+    assert interval_days(start, end) == (date(2026, 11, 29), date(2026, 11, 29))

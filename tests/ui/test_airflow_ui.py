@@ -132,3 +132,29 @@ def test_login_and_see_dags_with_their_last_runs(airflow_server, browser):
     browser.get(f"{base}/dags/minsheng_daily")
     _wait_text(browser, ["wait_for_landing"])
     browser.save_screenshot(str(ARTIFACTS / "airflow-daily.png"))
+
+
+def test_demo_client_runs_a_day_now_and_fails_stale_runs(airflow_server):
+    """The demo/bench client: a manual run for a city day's interval (logical date now, so Airflow 3
+    starts it even when the day has not ended), and runs left active by an interrupted demo marked failed."""
+    from datetime import UTC, datetime
+
+    from jobs.ops.airflow_api import Airflow
+    from jobs.ops.days import day_interval
+
+    api = Airflow(airflow_server["base"], "admin", airflow_server["password"])
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    start, end = day_interval("2025-03-02")
+    run_id = api.trigger("minsheng_daily", {}, now, "ui_check_interval", (start.isoformat(), end.isoformat()))
+    run = api._call(f"/api/v2/dags/minsheng_daily/dagRuns/{run_id}")
+    assert datetime.fromisoformat(run["data_interval_start"]) == start
+    assert datetime.fromisoformat(run["data_interval_end"]) == end
+
+    # the paused backfill's run queued by the fixture is "stale" for a demo starting now
+    assert "ui_check_backfill" in api.fail_stale_runs("minsheng_backfill", now)
+    assert api._call("/api/v2/dags/minsheng_backfill/dagRuns/ui_check_backfill")["state"] == "failed"
+    # a run created after the cut is left alone
+    later = api.trigger("minsheng_backfill", {"date_from": "2025-01-01", "date_to": "2025-01-02", "chunk_days": 0},
+                        None, "ui_check_backfill_later")
+    assert api.fail_stale_runs("minsheng_backfill", now) == []
+    assert api._call(f"/api/v2/dags/minsheng_backfill/dagRuns/{later}")["state"] == "queued"
