@@ -159,7 +159,7 @@ def _known_files(spark: SparkSession, cat: Catalogue) -> dict[str, tuple[set[str
 
 
 def _log_row(ch: Channel, f: LandingFile, now: dt.datetime, **kw) -> dict:
-    row = {"batch_id": f"{ch.name}-{f.dt:%Y%m%d}-{f.file_hash[:16]}", "channel": ch.name, "dt": f.dt,
+    row = {"batch_id": T.batch_id(ch.name, f.dt, f.file_hash), "channel": ch.name, "dt": f.dt,
            "source_file": f.path, "file_hash": f.file_hash, "status": "ingested", "duplicate_of": None,
            "rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0, "rows_rescued": 0, "encoding": None,
            "ingest_time": now}
@@ -178,7 +178,7 @@ def ingest_channel(spark: SparkSession, cat: Catalogue, ch: Channel, dates: list
     log_rows: list[dict] = []
     for f, dup in skipped:
         kind = "duplicate_file" if f.path.rsplit("/", 1)[-1] == dup.rsplit("/", 1)[-1] else "renamed_redelivery"
-        log_rows.append(_log_row(ch, f, now, batch_id=f"{ch.name}-{f.dt:%Y%m%d}-{f.file_hash[:16]}-skip-{_path_id(f.path)}",
+        log_rows.append(_log_row(ch, f, now, batch_id=f"{T.batch_id(ch.name, f.dt, f.file_hash)}-skip-{_path_id(f.path)}",
                                  status=f"skipped_{kind}", duplicate_of=dup))
     if not to_ingest:
         return summary, log_rows, None
@@ -197,7 +197,7 @@ def ingest_channel(spark: SparkSession, cat: Catalogue, ch: Channel, dates: list
     append_once(T.bronze_rows(validated, ch), cat, ch.bronze, txn)
     if ch.text_fields:
         append_once(T.raw_text_rows(validated, ch), cat, "bronze_raw_text", f"{ch.name}-{txn}")
-    batches = {f"{ch.name}-{f.dt:%Y%m%d}-{f.file_hash[:16]}": f for f in to_ingest}
+    batches = {T.batch_id(ch.name, f.dt, f.file_hash): f for f in to_ingest}
     accepted = batch_counts(spark, cat, ch.bronze, {f.dt for f in to_ingest}, set(batches))
     for b, f in batches.items():
         c = counts.get(f.path)
