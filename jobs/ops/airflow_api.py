@@ -98,7 +98,8 @@ class Airflow:
         lake the demo has just replaced — and must not report that old outcome as today's.
         """
         run = self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
-        if run["state"] in ("success", "failed") and (run.get("end_date") or "") < since:
+        ended = run.get("end_date")
+        if run["state"] in ("success", "failed") and ended and datetime.fromisoformat(ended) < datetime.fromisoformat(since):
             print(f"[demo] {dag_id} run {run_id} finished earlier ({run['state']}): clearing it to run again", flush=True)
             self._call(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/clear", {"dry_run": False})
 
