@@ -16,7 +16,7 @@ from jobs.indicators.config import IndicatorConfig
 from jobs.indicators.dictionary import documented_columns
 from jobs.indicators.job import GOLD_TABLES, compute_and_write
 from jobs.indicators.registry import indicators, measures
-from jobs.publish.job import AUDIT_TABLE, PublishPiiError, publish
+from jobs.publish.job import AUDIT_TABLE, PublishPiiError, json_bytes, publish
 from jobs.publish.transforms import dept_extract, pii_hits
 from tests.indicators.silver_fixture import DAY, frame, hand_built_orders, order
 
@@ -165,10 +165,16 @@ def test_extract_masks_again(spark):
 
 
 def test_pii_guard_and_bad_period(spark, pub_catalogue, lake, s3):
-    assert pii_hits([{"order_id": "X", "content_redacted": "请回电13912345678"}]) == [
+    assert pii_hits(pd.DataFrame([{"order_id": "X", "content_redacted": "请回电13912345678"}])) == [
         "order 'X' column content_redacted: phone"]
-    assert pii_hits([{"order_id": "X", "content_redacted": "身份证110101199003071234"}])
-    assert pii_hits([{"order_id": "99010020250304000001", "content_redacted": "[手机号]"}]) == []
+    assert pii_hits(pd.DataFrame([{"order_id": "X", "content_redacted": "身份证110101199003071234"}]))
+    assert pii_hits(pd.DataFrame([{"order_id": "99010020250304000001", "content_redacted": "[手机号]"}])) == []
+    # row by row, whatever the column order; non-text values are not searched
+    rows = pd.DataFrame([{"order_id": "A", "title": "ok", "content_redacted": 13912345678},
+                         {"order_id": "B", "title": "13812345678", "content_redacted": "110101199003071234"},
+                         {"order_id": "C", "title": None, "content_redacted": "打13712345678"}])
+    assert pii_hits(rows) == ["order 'B' column title: phone", "order 'B' column content_redacted: id_number",
+                              "order 'C' column content_redacted: phone"]
     with pytest.raises(ValueError, match="unknown period"):
         publish(spark, pub_catalogue, s3, "quarter", DAY, DAY)
     assert issubclass(PublishPiiError, RuntimeError)
@@ -223,3 +229,29 @@ def test_day_publish_carries_the_days_early_warnings(spark, pub_catalogue, lake,
         assert audited == 2                                    # parquet + json
     finally:
         delta.table(spark, pub_catalogue, "gold_early_warning").delete()
+
+
+def test_json_encoding_of_an_extract():
+    """Dates, city-time timestamps, missing values, lists, Chinese text and URLs, column by column."""
+    import numpy as np
+
+    pdf = pd.DataFrame({
+        "period_start": [dt.date(2026, 1, 2), None],
+        "accept_time": pd.to_datetime(["2026-01-02 03:04:05", None]),
+        "finish_time": pd.to_datetime(["2026-01-02 03:04:05.250", "2026-01-03 00:00:00"], format="ISO8601"),
+        "utc_time": pd.to_datetime(["2026-01-01 19:04:05"]).tz_localize("UTC").tolist() + [pd.NaT],
+        "rate": [0.1, np.nan], "orders": pd.array([3, None], dtype="Int64"),
+        "title": ["噪音扰民 https://x.example/a/b", "C:\\dir/file"], "examples": [np.array(["甲", "乙"]), None],
+        "flag": [True, None],
+    })
+    body = json_bytes(pdf)
+    assert b"\\/" not in body.replace(b"\\\\/", b"")          # slashes are not escaped...
+    assert json.loads(body) == [                              # ...and everything decodes to the values
+        {"period_start": "2026-01-02", "accept_time": "2026-01-02T03:04:05+08:00",
+         "finish_time": "2026-01-02T03:04:05.250000+08:00", "utc_time": "2026-01-02T03:04:05+08:00",
+         "rate": 0.1, "orders": 3, "title": "噪音扰民 https://x.example/a/b", "examples": ["甲", "乙"], "flag": True},
+        {"period_start": None, "accept_time": None, "finish_time": "2026-01-03T00:00:00.000000+08:00",
+         "utc_time": None, "rate": None, "orders": None, "title": "C:\\dir/file", "examples": None, "flag": None},
+    ]
+    assert "噪音扰民".encode() in body                         # UTF-8, not \\u escapes
+    assert json.loads(json_bytes(pdf.iloc[0:0])) == []
