@@ -177,6 +177,22 @@ class _Publisher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publish")
         self._slots = threading.BoundedSemaphore(in_flight)
         self._futures: list[Future] = []
+        self._indexed: list[str] = []             # roots listed once up front (see index)
+        self._stale: dict[str, list[str]] = {}    # period prefix → earlier runs' keys under it
+
+    def index(self, root: str) -> None:
+        """List the earlier runs' files under ``root`` once, instead of once per period.
+
+        For a range (a backfill publishes hundreds of periods per root) one paginated listing replaces a
+        listing request per period; call it before queueing that root's periods.
+        """
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=root):
+            for obj in page.get("Contents", []):
+                prefix, sep, rest = obj["Key"].partition("run=")
+                if sep and prefix.endswith("/") and rest.split("/", 1)[0] != self.run_id:
+                    self._stale.setdefault(prefix, []).append(obj["Key"])
+        self._indexed.append(root)
 
     def __enter__(self) -> _Publisher:
         return self
@@ -235,9 +251,12 @@ class _Publisher:
         self._remove_other_runs(prefix, run_prefix)
 
     def _remove_other_runs(self, prefix: str, keep_prefix: str) -> None:
-        paginator = self.client.get_paginator("list_objects_v2")
-        stale = [o["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}run=")
-                 for o in page.get("Contents", []) if not o["Key"].startswith(keep_prefix)]
+        if any(prefix.startswith(root) for root in self._indexed):
+            stale = self._stale.get(prefix, [])
+        else:
+            paginator = self.client.get_paginator("list_objects_v2")
+            stale = [o["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}run=")
+                     for o in page.get("Contents", []) if not o["Key"].startswith(keep_prefix)]
         for i in range(0, len(stale), 1000):
             self.client.delete_objects(Bucket=self.bucket,
                                        Delete={"Objects": [{"Key": k} for k in stale[i:i + 1000]], "Quiet": True})
@@ -324,6 +343,9 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
         # Split each frame by period once: a year's backfill publishes 365 days, and filtering the whole
         # frame per day was O(days × rows) (9.5 M indicator rows for the demo's year).
         by_start = {n: _split(p, "period_start") for n, p in pdfs.items()}
+        ranged = len(starts) > 1  # a range: list each root's earlier runs once, not once per period
+        if ranged:
+            pub.index(f"indicators/period={period}/")
         for start in starts:
             meta = {"period_type": period, "period_start": start.isoformat(),
                     "period_end": period_end(start, period).isoformat()}
@@ -335,6 +357,8 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
         if warnings_df is not None:
             wpdf = warnings_df.orderBy("period_start", F.desc("score"), "warning_id").toPandas()
             w_by_start = _split(wpdf, "period_start")
+            if ranged:
+                pub.index(f"warnings/period={period}/")
             for start in starts:
                 meta = {"period_type": period, "period_start": start.isoformat(),
                         "period_end": period_end(start, period).isoformat()}
@@ -346,6 +370,8 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
         for dept in sorted(shares):
             pdf_all = shares[dept]
             dept_by_start = _split(pdf_all, "_ps")
+            if ranged:
+                pub.index(f"share/dept={dept}/period={period}/")
             for start in starts:
                 pdf = _part(pdf_all, dept_by_start, start).drop(columns=["_ps"])
                 if pdf.empty:

@@ -120,6 +120,25 @@ def test_republish_replaces_the_period(spark, pub_catalogue, lake, s3, s3_settin
     assert manifest["run_id"] == second["run_id"]
 
 
+def test_republishing_a_range_replaces_every_period(spark, pub_catalogue, lake, s3, s3_settings):
+    """A range lists each root's earlier runs once up front; every period still ends with one run."""
+    bucket = s3_settings.s3["publish_bucket"]
+    before = DAY - dt.timedelta(days=1)
+    first = publish(spark, pub_catalogue, s3, "day", before, DAY, now=NOW, actor="tester")
+    second = publish(spark, pub_catalogue, s3, "day", before, DAY, now=NOW + dt.timedelta(hours=2), actor="tester")
+    assert first["run_id"] != second["run_id"] and set(second["shares"]) and second["periods"].keys() == {
+        str(before), str(DAY)}
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])]
+    touched = [k for k in keys if f"/{before}/" in k or f"/{DAY}/" in k]
+    runs = {k.split("run=")[1].split("/")[0] for k in touched if "/run=" in k}
+    assert runs == {second["run_id"]}                                  # no earlier run's file is left
+    for dept, days in second["shares"].items():                        # and each share has its manifest
+        for day in days:
+            m = json.loads(_get(s3, bucket, f"share/dept={dept}/period=day/{day}/_manifest.json"))
+            assert m["run_id"] == second["run_id"]
+
+
 def test_department_extract_has_only_its_own_orders_masked(spark, pub_catalogue, lake, s3, s3_settings):
     bucket = s3_settings.s3["publish_bucket"]
     summary = publish(spark, pub_catalogue, s3, "day", DAY, DAY, now=NOW, actor="tester")
