@@ -71,17 +71,23 @@ def month_chunks(date_from: date, date_to: date) -> list[tuple[date, date]]:
 
 
 def publish_periods(date_from: date, date_to: date) -> list[tuple[str, date, date]]:
-    """What to publish once ``[date_from, date_to]`` is processed.
+    """What to publish once ``[date_from, date_to]`` is processed, one range per period type.
 
     Every day, plus each ISO week (Mon–Sun) and calendar month whose last day falls in the range: a
-    week or month is published when it is complete, once.
+    week or month is published when it is complete, once. Complete weeks (months) follow each other,
+    so they go as one range: a year's backfill publishes its 52 weeks in one call, not 52.
     """
     out: list[tuple[str, date, date]] = [("day", date_from, date_to)]
+    weeks: list[tuple[date, date]] = []
+    months: list[tuple[date, date]] = []
     day = date_from
     while day <= date_to:
         if day.isoweekday() == 7:
-            out.append(("week", day - timedelta(days=6), day))
+            weeks.append((day - timedelta(days=6), day))
         if (day + timedelta(days=1)).month != day.month:
-            out.append(("month", day.replace(day=1), day))
+            months.append((day.replace(day=1), day))
         day += timedelta(days=1)
+    for period, complete in (("week", weeks), ("month", months)):
+        if complete:
+            out.append((period, complete[0][0], complete[-1][1]))
     return out

@@ -54,7 +54,9 @@ def run_step(step: str, date_from: date, date_to: date, channel: str | None = No
     elif step == "pii_scan":
         summary = entry(None, settings=settings)
     elif step == "publish":
-        summary = {f"{p}:{a}..{b}": entry(p, a, b, settings=settings) for p, a, b in publish_periods(date_from, date_to)}
+        # The tables do not change between the day, week and month publishes: scan them once (the first).
+        summary = {f"{p}:{a}..{b}": entry(p, a, b, settings=settings, table_scan=i == 0)
+                   for i, (p, a, b) in enumerate(publish_periods(date_from, date_to))}
     elif step == "train_classifiers":
         summary = entry(as_of=date_to + timedelta(days=1), settings=settings)
     elif step == "forecast":

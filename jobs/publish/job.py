@@ -277,8 +277,13 @@ def _period_frame(df: DataFrame, period: str, starts: list[dt.date]) -> DataFram
 
 
 def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_from: dt.date,
-            date_to: dt.date, now: dt.datetime | None = None, actor: str | None = None) -> dict[str, Any]:
+            date_to: dt.date, now: dt.datetime | None = None, actor: str | None = None,
+            table_scan: bool = True) -> dict[str, Any]:
     """Publish the periods of ``period`` type touching [date_from, date_to] (see module docstring).
+
+    ``table_scan=False`` skips the whole-table PII scan of the gold tables and silver orders, for a
+    caller that has just run it over the same tables (the day, week and month publishes of one task);
+    what is about to leave is always scanned.
 
     Raises:
         ValueError: unknown period type or reversed range.
@@ -299,7 +304,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     if missing:
         raise FileNotFoundError(f"cannot publish: table(s) {missing} do not exist yet; run `minsheng standardise` "
                                 "and `minsheng indicators` for the dates first")
-    scan = _pii_scan(cat, gold + ["dwd_work_order"])
+    scan = _pii_scan(cat, gold + ["dwd_work_order"]) if table_scan else "done by the caller"
     s3mod.ensure_bucket(client, bucket)
     starts = _starts(period, date_from, date_to)
 
@@ -389,8 +394,9 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     return summary
 
 
-def run(period: str, date_from: dt.date, date_to: dt.date, settings: Settings | None = None) -> dict[str, Any]:
+def run(period: str, date_from: dt.date, date_to: dt.date, settings: Settings | None = None,
+        table_scan: bool = True) -> dict[str, Any]:
     """Publish gold indicators and 体征 for ``period`` (day/week/month) over [date_from, date_to]."""
     cat = Catalogue(settings)
     spark = get_spark(cat.settings, app_name="minsheng-publish")
-    return publish(spark, cat, s3mod.client(cat.settings), period, date_from, date_to)
+    return publish(spark, cat, s3mod.client(cat.settings), period, date_from, date_to, table_scan=table_scan)

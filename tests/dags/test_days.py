@@ -58,6 +58,10 @@ def test_publish_periods_complete_weeks_and_months_once():
                    ("week", date(2025, 3, 24), date(2025, 3, 30)),
                    ("month", date(2025, 3, 1), date(2025, 3, 31))]
     assert publish_periods(date(2025, 3, 5), date(2025, 3, 5)) == [("day", date(2025, 3, 5), date(2025, 3, 5))]
+    # a year: the complete weeks and months each as one range (the week ending Sunday 5 January began in 2024)
+    assert publish_periods(date(2025, 1, 1), date(2025, 12, 31)) == [
+        ("day", date(2025, 1, 1), date(2025, 12, 31)), ("week", date(2024, 12, 30), date(2025, 12, 28)),
+        ("month", date(2025, 1, 1), date(2025, 12, 31))]
 
 
 def test_day_interval_is_the_city_day():
