@@ -121,7 +121,8 @@ def _iso_strings(col: pd.Series) -> pd.Series | None:
     else:
         return None
     arr = pa.Array.from_pandas(ts)
-    whole = bool((ts.dropna().dt.nanosecond == 0).all() and (ts.dropna().dt.microsecond == 0).all())
+    present = ts.dropna()
+    whole = bool((present.dt.nanosecond == 0).all() and (present.dt.microsecond == 0).all())
     arr = pc.cast(arr, pa.timestamp("s" if whole else "us"), safe=False)
     text = pc.binary_join_element_wise(pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S"), "+08:00", "")
     return pd.Series(text.to_pandas(), index=col.index, dtype=object)
