@@ -187,13 +187,20 @@ class _Publisher:
         For a range (a backfill publishes hundreds of periods per root) one paginated listing replaces a
         listing request per period; call it before queueing that root's periods.
         """
+        for prefix, keys in self._earlier_runs(root).items():
+            self._stale.setdefault(prefix, []).extend(keys)
+        self._indexed.append(root)
+
+    def _earlier_runs(self, listing_prefix: str) -> dict[str, list[str]]:
+        """Keys of other runs' files under ``listing_prefix``, by the period prefix they belong to."""
+        found: dict[str, list[str]] = {}
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=root):
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=listing_prefix):
             for obj in page.get("Contents", []):
                 prefix, sep, rest = obj["Key"].partition("run=")
                 if sep and prefix.endswith("/") and rest.split("/", 1)[0] != self.run_id:
-                    self._stale.setdefault(prefix, []).append(obj["Key"])
-        self._indexed.append(root)
+                    found.setdefault(prefix, []).append(obj["Key"])
+        return found
 
     def __enter__(self) -> _Publisher:
         return self
@@ -238,7 +245,7 @@ class _Publisher:
                      "Body": json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")})
         self._slots.acquire()
         try:
-            future = self._pool.submit(self._upload, prefix, run_prefix, puts)
+            future = self._pool.submit(self._upload, prefix, puts)
         except BaseException:
             self._slots.release()
             raise
@@ -246,18 +253,16 @@ class _Publisher:
         self._futures.append(future)
         return manifest
 
-    def _upload(self, prefix: str, run_prefix: str, puts: list[dict[str, Any]]) -> None:
+    def _upload(self, prefix: str, puts: list[dict[str, Any]]) -> None:
         for put in puts:  # the manifest is last: a reader never sees it before the files it lists
             self.client.put_object(Bucket=self.bucket, **put)
-        self._remove_other_runs(prefix, run_prefix)
+        self._remove_other_runs(prefix)
 
-    def _remove_other_runs(self, prefix: str, keep_prefix: str) -> None:
+    def _remove_other_runs(self, prefix: str) -> None:
         if any(prefix.startswith(root) for root in self._indexed):
             stale = self._stale.get(prefix, [])
         else:
-            paginator = self.client.get_paginator("list_objects_v2")
-            stale = [o["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}run=")
-                     for o in page.get("Contents", []) if not o["Key"].startswith(keep_prefix)]
+            stale = self._earlier_runs(f"{prefix}run=").get(prefix, [])
         for i in range(0, len(stale), 1000):
             self.client.delete_objects(Bucket=self.bucket,
                                        Delete={"Objects": [{"Key": k} for k in stale[i:i + 1000]], "Quiet": True})
@@ -337,7 +342,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     hits = tx.pii_hits(share_pdf)
     if hits:
         raise PublishPiiError("share extracts not published, personal information found: " + "; ".join(hits[:10]))
-    shares = {str(d): g.reset_index(drop=True) for d, g in share_pdf.groupby("main_dept_code", sort=True)}
+    shares = _split(share_pdf, "main_dept_code")
     pdfs = {name: df.orderBy(*[c for c in df.columns if c.startswith(("period_", "geo_", "category_", "dept_"))])
             .toPandas() for name, df in frames.items()}
 
@@ -374,7 +379,7 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
                 summary.setdefault("warnings", {})[start.isoformat()] = manifest["datasets"]["early_warnings"]["rows"]
 
         for dept in sorted(shares):
-            pdf_all = shares[dept]
+            pdf_all, dept = shares[dept], str(dept)
             dept_by_start = _split(pdf_all, "_ps")
             if ranged:
                 pub.index(f"share/dept={dept}/period={period}/")
