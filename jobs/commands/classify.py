@@ -20,17 +20,20 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", nargs="+", choices=TARGET_NAMES, help="default: all four")
     p.add_argument("--silver-version", type=int, help="Delta version of dwd_work_order (default: current)")
     p.add_argument("--candidates", nargs="+", help="pipelines to compare (default: lr_char_tfidf nb_char_tfidf)")
-    p.add_argument("--max-per-class", type=int, default=20000, help="stratified cap of training rows per class")
+    p.add_argument("--max-per-class", type=int,
+                   help="stratified cap of training rows per class (default: MAX_PER_CLASS of models.classify.train; "
+                        "0 = every row)")
     p.add_argument("--min-delta", type=float, default=0.0, help="macro-F1 margin a challenger must win by")
 
 
 @command("classify-train", "Retrain the category/department/handling-path classifiers; register and promote",
          args=_train_args)
 def classify_train(args: argparse.Namespace) -> int:
-    from models.classify.train import run
+    from models.classify.train import MAX_PER_CLASS, run
 
+    cap = MAX_PER_CLASS if args.max_per_class is None else args.max_per_class or None
     out = run(as_of=args.as_of, targets=args.targets, silver_version=args.silver_version,
-              candidates=args.candidates, max_per_class=args.max_per_class or None, min_delta=args.min_delta)
+              candidates=args.candidates, max_per_class=cap, min_delta=args.min_delta)
     print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
     return 0
 

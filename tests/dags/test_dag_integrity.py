@@ -127,7 +127,10 @@ def test_models_and_weekly_shapes(dagbag):
 
     models = dagbag.get_dag("minsheng_models")
     assert isinstance(models.timetable, CronDataIntervalTimetable)
-    assert models.get_task("wait_for_published_days").downstream_task_ids == {"train_classifiers", "forecast"}
+    assert models.get_task("wait_for_published_days").downstream_task_ids == {"train_classifiers"}
+    assert models.get_task("train_classifiers").downstream_task_ids == {"forecast"}
+    assert models.get_task("forecast").trigger_rule == "all_done"  # a failed retrain does not stop the forecast
+    assert models.get_task("train_classifiers").trigger_rule == "all_success"
     assert "x-minsheng://lake/ops/ops_model_promotion" in {o.uri for o in models.get_task("train_classifiers").outlets}
     assert "x-minsheng://lake/gold/gold_forecast" in {o.uri for o in models.get_task("forecast").outlets}
     assert models.get_task("train_classifiers").pool != models.get_task("forecast").pool
