@@ -55,6 +55,10 @@ say "generating $ORDERS orders over $DAYS days from $START (seed $SEED)"
 say "Airflow"
 bash infra/airflow.sh start
 eval "$(bash infra/airflow.sh env)"
+# An interrupted earlier demo may have left runs "running" in the metadata DB; on this fresh lake their
+# tasks would be retried as zombies against data that is not there yet (the backfill's own stale run is
+# failed by --fail-stale below).
+for dag in minsheng_daily minsheng_models minsheng_weekly; do "$PY" -m jobs.ops.airflow_api fail-stale "$dag"; done
 if [ "$DAYS" -gt 1 ]; then
   say "history $START .. $HIST_TO through minsheng_backfill"
   "$PY" -m jobs.ops.airflow_api run minsheng_backfill --fail-stale --report var/log/demo-run-backfill.json --run-id "demo_history_${START}_${HIST_TO}_$T0" \

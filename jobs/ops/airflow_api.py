@@ -138,9 +138,10 @@ class Airflow:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="airflow_api")
-    p.add_argument("action", choices=["run", "scheduled"],
+    p.add_argument("action", choices=["run", "scheduled", "fail-stale"],
                    help="run: trigger a run and follow it; scheduled: unpause and follow the run the "
-                        "scheduler creates for --day")
+                        "scheduler creates for --day; fail-stale: only mark the DAG's runs still queued/running "
+                        "from before now failed (an interrupted demo's runs must not resume on a fresh lake)")
     p.add_argument("dag_id")
     p.add_argument("--conf", default="{}")
     p.add_argument("--logical-date")
@@ -158,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
                   (home / "admin-password").read_text().strip())
     started = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     api.wait_for_dags([a.dag_id])
-    if a.fail_stale:
+    if a.fail_stale or a.action == "fail-stale":
         api.fail_stale_runs(a.dag_id, started)
+    if a.action == "fail-stale":
+        return 0
     api.unpause(a.dag_id)
     if a.action == "scheduled":
         run_id = api.wait_scheduled_run(a.dag_id, a.day)
