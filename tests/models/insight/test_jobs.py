@@ -70,3 +70,24 @@ def test_policy_run_covers_planted_change(spark, lake):
     assert out["relative_effect_lo"] <= 0.6 <= out["relative_effect_hi"]
     row = cat.read(spark, "gold_policy_evaluation").first()
     assert row["category_code"] == "040202" and row["policy_date"] == policy_day
+
+
+def test_forecast_run_writes_gold_logs_and_registers_the_global_model(spark, lake):
+    """The forecast entry point on the planted city: backtest scores and the forecast in gold, the global
+    model logged with the Spark flavour and registered (first version: champion)."""
+    from mlflow import MlflowClient
+
+    from models.forecast.job import run
+
+    own, cat, _ = lake
+    d0, d1 = city.START, city.START + dt.timedelta(days=city.DAYS - 1)
+    out = run(d0, d1, horizon=7, windows=2, families=("gbt",), settings=own)
+    fc = cat.read(spark, "gold_forecast").where(F.col("origin") == F.lit(d1))
+    assert fc.count() == out["forecast_rows"] > 0 and fc.agg(F.max("h")).first()[0] == 7
+    assert cat.read(spark, "gold_forecast_backtest").where(
+        F.col("run_id") == out["run_id"]).count() > 0
+    tracked = out["mlflow"]
+    client = MlflowClient(tracking_uri=own.mlflow["tracking_uri"])
+    version = client.get_model_version(tracked["model"], tracked["version"])
+    assert version.run_id == tracked["run_id"] and tracked["promoted"]
+    assert client.get_model_version_by_alias(tracked["model"], "champion").version == version.version
