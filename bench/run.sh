@@ -17,7 +17,7 @@ for b in $which; do
     insight)    $PY bench/insight_bench.py ${BENCH_ARGS:-} ;;
     cluster)    $PY bench/cluster_bench.py ${BENCH_ARGS:---orders 1000000 --days 365} ;;
     # `make demo` timed end to end (its own stage times), then one day of a 30 M-order city on its lake
-    demo)       bash infra/demo.sh && $PY -c 'import json, os; d = json.load(open("var/log/demo-summary.json")); d["cpus"] = os.cpu_count(); json.dump(d, open("bench/results/demo.json", "w"), indent=1, ensure_ascii=False)' ;;
+    demo)       bash infra/demo.sh && $PY bench/demo_summary.py ;;
     daily_day)  bash bench/daily_day_bench.sh ${BENCH_ARGS:-} ;;
     *) echo "unknown benchmark $b (generate indicators classify insight cluster demo daily_day)" >&2; exit 2 ;;
   esac

@@ -10,6 +10,9 @@ from jobs.cli import command
 
 def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", action="append", dest="tables", help="table to scan (repeatable; default: silver+gold)")
+    p.add_argument("--full", action="store_true",
+                   help="scan the tables whole, not only what changed since their last clean scan (after a leak "
+                        "was fixed at its source: a clean full scan is the new starting point)")
 
 
 @command("pii-scan", "Scan silver/gold tables for phone, ID and bank-card numbers in clear", args=_args)
@@ -17,7 +20,7 @@ def pii_scan(args: argparse.Namespace) -> int:
     from jobs.privacy import PiiLeakError, run_scan
 
     try:
-        print(json.dumps(run_scan(args.tables), ensure_ascii=False, indent=1))
+        print(json.dumps(run_scan(args.tables, full=args.full), ensure_ascii=False, indent=1))
     except PiiLeakError as exc:
         print(f"minsheng pii-scan: {exc}")
         return 3

@@ -1,5 +1,5 @@
 """``minsheng status``: what the lake holds now — per table its version, rows and latest day, the last
-data-quality verdicts, the last publication and the last recorded task failures."""
+data-quality verdicts, the last PII scan, the last publication and the last recorded task failures."""
 
 from __future__ import annotations
 
@@ -83,6 +83,24 @@ def last_publish(spark: SparkSession, cat: Catalogue) -> list[dict[str, Any]]:
     return out
 
 
+def last_pii_scan(spark: SparkSession, cat: Catalogue) -> dict[str, Any] | None:
+    """Each scanned table's latest PII scan (``ops_pii_scan``): when, how (full / changes / unchanged), hits."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from jobs.privacy import SCAN_LOG
+
+    if not cat.exists(spark, SCAN_LOG):
+        return None
+    latest = (cat.read(spark, SCAN_LOG)
+              .withColumn("_n", F.row_number().over(Window.partitionBy("table_name").orderBy(F.desc("scanned_at"))))
+              .filter("_n = 1").drop("_n").orderBy("table_name").collect())
+    return {"at": str(max(r["scanned_at"] for r in latest))[:19] if latest else None,
+            "leaks": {r["table_name"]: int(r["hits"]) for r in latest if r["hits"]},
+            "tables": {r["table_name"]: {"mode": r["mode"], "version": int(r["table_version"]),
+                                         "rows": int(r["rows_scanned"])} for r in latest}}
+
+
 def recent_failures(spark: SparkSession, cat: Catalogue, limit: int = 5) -> list[dict[str, Any]]:
     from jobs.ops.failures import read_failures
 
@@ -95,7 +113,7 @@ def lake_status(spark: SparkSession, cat: Catalogue) -> dict[str, Any]:
     tables = [table_status(spark, cat, n) for n in cat.names()
               if cat.spec(n).layer in LAKE_LAYERS and cat.spec(n).is_delta and cat.exists(spark, n)]
     return {"lake": cat.settings.lake_uri, "tables": tables, "dq": last_dq(spark, cat),
-            "publish": last_publish(spark, cat), "failures": recent_failures(spark, cat)}
+            "pii_scan": last_pii_scan(spark, cat), "publish": last_publish(spark, cat), "failures": recent_failures(spark, cat)}
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -111,6 +129,11 @@ def format_status(status: dict[str, Any]) -> str:
               f"{dq['batch']}: {dq['rules']} rule results {dq.get('verdicts', '')}")]
     for f in (dq or {}).get("failing", []):
         lines.append(f"  FAILED {f}")
+    pii = status.get("pii_scan")
+    lines.append("last PII scan: " + ("none" if not pii else
+                 f"{pii['at']}: {len(pii['tables'])} tables, "
+                 + (f"LEAKS {pii['leaks']}" if pii["leaks"] else "clean") + ", rows scanned "
+                 + ", ".join(f"{t} {v['rows']:,} ({v['mode']})" for t, v in pii["tables"].items() if v["rows"])))
     lines.append("last publish: " + ("none" if not status["publish"] else ""))
     for p in status["publish"]:
         lines.append(f"  {p['table']}: {p['latest']}")

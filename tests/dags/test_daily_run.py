@@ -12,8 +12,6 @@ import pytest
 from jobs.ops.days import CITY_TZ
 from jobs.ops.plan import CHANNELS
 
-pytestmark = pytest.mark.slow
-
 START = date(2025, 3, 1)
 DAY = date(2025, 3, 2)
 #: A manual run of a data-interval timetable covers the interval that ends at its logical date.
@@ -114,3 +112,26 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
     assert row["day_from"] == DAY and row["day_to"] == DAY
     assert row["run_id"] == dr.run_id
     assert "wo_channel_valid" in row["message"] and "dwd_work_order" in row["message"]
+
+
+def test_status_summarises_the_lake_the_scan_and_the_failure(daily, city, spark, catalogue):
+    """``minsheng status`` after the runs above: latest day per table, the last quality batch with the
+    rule that failed, the last PII scan, the last publication and the recorded task failure."""
+    from jobs.ops.status import format_status, lake_status
+
+    status = lake_status(spark, catalogue)
+    tables = {t["table"]: t for t in status["tables"]}
+    orders = tables["dwd_work_order"]
+    assert orders["latest_day"] == str(DAY) and orders["rows"] == catalogue.read(spark, "dwd_work_order").count()
+    assert status["dq"]["batch"] == str(DAY)
+    assert any(f.get("rule_id") == "wo_channel_valid" for f in status["dq"]["failing"])
+    pii = status["pii_scan"]
+    assert pii["leaks"] == {} and "dwd_work_order" in pii["tables"]
+    # the re-run and the failed run scanned nothing new: the last scan of the orders read no rows
+    assert pii["tables"]["dwd_work_order"]["mode"] in ("unchanged", "changes")
+    assert any(p["latest"] for p in status["publish"])
+    assert [f["task_id"] for f in status["failures"]][:1] == ["quality"]
+    text = format_status(status)
+    assert "dwd_work_order" in text and "last PII scan: " in text and "clean" in text
+    assert "FAILED" in text and "minsheng_daily.quality" in text
+

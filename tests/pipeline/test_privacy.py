@@ -59,3 +59,62 @@ def test_zero_hits_in_silver_and_a_planted_leak_stops_the_run(spark, catalogue, 
     finally:
         from delta.tables import DeltaTable
         DeltaTable.forPath(spark, catalogue.location("dwd_work_order")).delete("order_id = 'LEAK-1'")
+        run_scan(["dwd_work_order"], settings=settings, full=True)  # the fixed table is the new starting point
+
+
+def _scan_log(spark, catalogue):
+    return [r.asDict() for r in catalogue.read(spark, "ops_pii_scan").filter("table_name = 'dwd_work_order'")
+            .orderBy("scanned_at").collect()]
+
+
+def test_incremental_scan_reads_only_what_changed_and_keeps_reporting_a_leak(spark, catalogue, settings,
+                                                                              standardised):
+    from delta.tables import DeltaTable
+
+    from jobs.common import delta
+
+    orders = DeltaTable.forPath(spark, catalogue.location("dwd_work_order"))
+    n = catalogue.read(spark, "dwd_work_order").count()
+    full = run_scan(["dwd_work_order"], settings=settings, full=True)["scans"]["dwd_work_order"]
+    assert full["mode"] == "full" and full["rows"] == n and full["since"] is None
+    again = run_scan(["dwd_work_order"], settings=settings)["scans"]["dwd_work_order"]
+    assert again == {"version": full["version"], "since": full["version"], "mode": "unchanged", "rows": 0}
+
+    one = catalogue.read(spark, "dwd_work_order").limit(1)
+    delta.append(one.withColumn("order_id", F.lit("NEW-1")), catalogue, "dwd_work_order")
+    step = run_scan(["dwd_work_order"], settings=settings)["scans"]["dwd_work_order"]
+    assert step["mode"] == "changes" and step["rows"] == 1 and step["since"] == full["version"]
+    try:
+        delta.append(one.withColumn("order_id", F.lit("LEAK-2")).withColumn("title", F.lit("身份证110105194912310021")),
+                     catalogue, "dwd_work_order")
+        with pytest.raises(PiiLeakError, match=r"dwd_work_order\.title: 1 value"):
+            run_scan(["dwd_work_order"], settings=settings)
+        orders.delete("order_id = 'LEAK-2'")
+        # deleting the row does not clear the record: the commit that wrote it is still after the last clean scan
+        with pytest.raises(PiiLeakError):
+            run_scan(["dwd_work_order"], settings=settings)
+        log = _scan_log(spark, catalogue)
+        assert [(r["mode"], r["since_version"], r["hits"]) for r in log[-2:]] == [
+            ("changes", step["version"], 1), ("changes", step["version"], 1)]
+        fixed = run_scan(["dwd_work_order"], settings=settings, full=True)["scans"]["dwd_work_order"]
+        assert fixed["mode"] == "full" and fixed["rows"] == n + 1  # NEW-1 is still there, LEAK-2 is gone
+        assert run_scan(["dwd_work_order"], settings=settings)["scans"]["dwd_work_order"]["mode"] == "unchanged"
+    finally:
+        orders.delete("order_id IN ('NEW-1', 'LEAK-2')")
+        run_scan(["dwd_work_order"], settings=settings, full=True)
+
+
+def test_a_range_without_change_data_gets_a_full_scan_and_the_next_write_restores_the_feed(
+        spark, catalogue, settings, standardised):
+    from jobs.common import delta
+
+    loc = catalogue.location("dwd_work_order")
+    run_scan(["dwd_work_order"], settings=settings, full=True)
+    spark.sql(f"ALTER TABLE delta.`{loc}` SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'false')")
+    n = catalogue.read(spark, "dwd_work_order").count()
+    scan = run_scan(["dwd_work_order"], settings=settings)["scans"]["dwd_work_order"]
+    assert scan["mode"] == "full" and scan["rows"] == n  # the feed does not cover the ALTER's commit
+    assert delta.reconcile_properties(spark, catalogue, "dwd_work_order") == {"delta.enableChangeDataFeed": "true"}
+    assert delta.reconcile_properties(spark, catalogue, "dwd_work_order") == {}  # nothing left to set
+    props = delta.table(spark, catalogue, "dwd_work_order").detail().select("properties").first()[0]
+    assert props["delta.enableChangeDataFeed"] == "true"

@@ -26,6 +26,9 @@ def test_every_table_has_a_known_grade_and_delta_tables_carry_it_as_a_property()
         spec = cat.spec(name)
         assert spec.grade in ("sensitive", "internal", "general"), name
         assert spec.table_properties()["minsheng.data_grade"] == spec.grade
+        # the PII scanner reads what silver and gold tables changed since its last clean scan
+        feed = spec.table_properties().get("delta.enableChangeDataFeed")
+        assert feed == ("true" if spec.layer in ("silver", "gold") else None), name
 
 
 def test_a_table_defined_twice_is_refused(tmp_path):
