@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import math
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,7 +28,18 @@ CASES_WINDOW_DAYS = 90
 
 
 def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    """The summary as plain JSON for the task's return value (XCom): Airflow's API refuses NaN and
+    infinities (e.g. a warning recall on a day without incidents), so they become null."""
+    def finite(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [finite(x) for x in v]
+        return v
+
+    return finite(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
 
 
 def _entry(step: str):

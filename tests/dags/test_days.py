@@ -70,3 +70,14 @@ def test_day_interval_is_the_city_day():
     start, end = day_interval("2026-11-29")
     assert (start.isoformat(), end.isoformat()) == ("2026-11-29T00:00:00+08:00", "2026-11-30T00:00:00+08:00")
     assert interval_days(start, end) == (date(2026, 11, 29), date(2026, 11, 29))
+
+
+def test_a_step_summary_with_nan_becomes_json_the_api_accepts():
+    """A day without incidents has recall NaN; Airflow's API refuses NaN in a task's return value."""
+    import json
+
+    from jobs.ops.tasks import _json_safe
+
+    got = _json_safe({"evaluation": {"recall": float("nan"), "lead": [1.5, float("inf")]}, "rows": 1})
+    assert got == {"evaluation": {"recall": None, "lead": [1.5, None]}, "rows": 1}
+    json.dumps(got, allow_nan=False)  # strict JSON: raises on NaN/inf
