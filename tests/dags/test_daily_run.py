@@ -19,18 +19,42 @@ LOGICAL = datetime(2025, 3, 3, tzinfo=CITY_TZ)
 #: Columns that record when a step ran (wall-clock lineage), not what the data is.
 VOLATILE = {"ingest_time", "standardised_at", "computed_at", "published_at", "checked_at", "scanned_at",
             "run_at", "created_at", "updated_at", "processed_at", "loaded_at", "run_id", "publish_run_id",
-            "etl_time"}
+            "etl_time", "scored_at", "queued_at"}
 
 
 @pytest.fixture(scope="module")
-def city(settings, reference_loaded, s3_endpoint):
+def day_settings(separate_lake, s3_endpoint):
+    """A lake, landing zone and publish bucket of this module's own, set in the environment the DAG's
+    tasks read their settings from (they run in this process): the runs below write a day of a
+    generated city and a broken quality gate, which must not meet other modules' lakes."""
+    from jobs.common.config import load_settings
+
+    own = separate_lake("daily")
+    env = {"MINSHENG_LAKE_URI": own.lake_uri, "MINSHENG_LANDING_URI": own.landing_uri,
+           "MINSHENG_GROUND_TRUTH_URI": own.ground_truth_uri, "MINSHENG_WORK_URI": own.work_uri,
+           "MINSHENG_PUBLISH_BUCKET": "daily-run-test"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        yield load_settings("test")
+
+
+@pytest.fixture(scope="module")
+def day_catalogue(day_settings):
+    from jobs.common.catalogue import Catalogue
+
+    return Catalogue(day_settings)
+
+
+@pytest.fixture(scope="module")
+def city(day_settings):
     from jobs.generate.run import run as generate
 
-    return generate(300, START, 2, 11, settings=settings)
+    return generate(300, START, 2, 11, settings=day_settings)
 
 
 @pytest.fixture(scope="module")
-def daily(airflow_db, dagbag):
+def daily(airflow_db, dagbag, day_settings):
     return dagbag.get_dag("minsheng_daily")
 
 
@@ -48,7 +72,7 @@ def _states(dr) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dr.get_task_instances()}
 
 
-def test_daily_run_equals_the_steps_called_directly(daily, city, spark, settings, catalogue, test_root):
+def test_daily_run_equals_the_steps_called_directly(daily, city, spark, day_settings, day_catalogue):
     from pyspark.testing import assertDataFrameEqual
 
     from jobs.common.catalogue import Catalogue
@@ -58,12 +82,12 @@ def test_daily_run_equals_the_steps_called_directly(daily, city, spark, settings
     dr = daily.test(logical_date=LOGICAL)
     assert str(dr.state) == "success", _states(dr)
     assert set(_states(dr).values()) == {"success"}
-    tables = _data_tables(spark, catalogue)
+    tables = _data_tables(spark, day_catalogue)
     assert {"bronze_phone", "dwd_work_order", "dq_results", "ads_hotline_indicator"} <= set(tables)
-    assert catalogue.read(spark, "dwd_work_order").where(f"accept_date = DATE'{DAY}'").count() > 0
+    assert day_catalogue.read(spark, "dwd_work_order").where(f"accept_date = DATE'{DAY}'").count() > 0
 
     # the same steps, called directly, into a second lake
-    direct = dataclasses.replace(settings, lake_uri=str(test_root / "lake_direct"))
+    direct = dataclasses.replace(day_settings, lake_uri=day_settings.lake_uri + "_direct")
     cat2 = Catalogue(direct)
     load_reference(spark, cat2)
     for ch in CHANNELS:
@@ -72,23 +96,23 @@ def test_daily_run_equals_the_steps_called_directly(daily, city, spark, settings
         run_step(step, DAY, DAY, settings=direct)
     assert sorted(tables) == sorted(_data_tables(spark, cat2))
     for name in tables:
-        assertDataFrameEqual(_content(spark, catalogue, name), _content(spark, cat2, name))
+        assertDataFrameEqual(_content(spark, day_catalogue, name), _content(spark, cat2, name))
 
 
-def test_rerunning_the_day_changes_nothing(daily, city, spark, catalogue):
+def test_rerunning_the_day_changes_nothing(daily, city, spark, day_catalogue):
     from pyspark.testing import assertDataFrameEqual
 
     from jobs.common import delta
 
-    before = {n: delta.current_version(spark, catalogue, n) for n in _data_tables(spark, catalogue)}
+    before = {n: delta.current_version(spark, day_catalogue, n) for n in _data_tables(spark, day_catalogue)}
     dr = daily.test(logical_date=LOGICAL)
     assert str(dr.state) == "success", _states(dr)
-    assert set(_data_tables(spark, catalogue)) == set(before)
+    assert set(_data_tables(spark, day_catalogue)) == set(before)
     for name, version in before.items():
-        assertDataFrameEqual(_content(spark, catalogue, name), _content(spark, catalogue, name, version))
+        assertDataFrameEqual(_content(spark, day_catalogue, name), _content(spark, day_catalogue, name, version))
 
 
-def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spark, catalogue):
+def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spark, day_catalogue):
     from pyspark.sql import functions as F
 
     from jobs.common import delta
@@ -96,16 +120,16 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
 
     # Real bad data: the day's silver orders get a channel code outside CL-CHANNEL (a validity rule
     # with threshold 1.0), and the upstream tasks are marked successful so the gate sees the damage.
-    delta.table(spark, catalogue, "dwd_work_order").update(
+    delta.table(spark, day_catalogue, "dwd_work_order").update(
         condition=F.col("accept_date") == F.lit(DAY), set={"channel_code": F.lit("XX")})
-    published = delta.current_version(spark, catalogue, "ads_hotline_indicator")
+    published = delta.current_version(spark, day_catalogue, "ads_hotline_indicator")
     dr = daily.test(logical_date=LOGICAL, mark_success_pattern=r"^(wait_for_landing|ingest_.*|standardise)$")
     states = _states(dr)
     assert str(dr.state) == "failed"
     assert states["quality"] == "failed"
     assert {states[t] for t in ("indicators", "score", "warnings", "pii_scan", "publish")} == {"upstream_failed"}
-    assert delta.current_version(spark, catalogue, "ads_hotline_indicator") == published
-    rows = read_failures(spark, catalogue, "minsheng_daily").where(F.col("task_id") == "quality").collect()
+    assert delta.current_version(spark, day_catalogue, "ads_hotline_indicator") == published
+    rows = read_failures(spark, day_catalogue, "minsheng_daily").where(F.col("task_id") == "quality").collect()
     assert len(rows) == 1, "a data failure is not retried: one try, one record"
     row = rows[0]
     assert row["exception_type"] == "jobs.quality.QualityGateError"
@@ -114,15 +138,15 @@ def test_failing_quality_gate_stops_downstream_and_is_recorded(daily, city, spar
     assert "wo_channel_valid" in row["message"] and "dwd_work_order" in row["message"]
 
 
-def test_status_summarises_the_lake_the_scan_and_the_failure(daily, city, spark, catalogue):
+def test_status_summarises_the_lake_the_scan_and_the_failure(daily, city, spark, day_catalogue):
     """``minsheng status`` after the runs above: latest day per table, the last quality batch with the
     rule that failed, the last PII scan, the last publication and the recorded task failure."""
     from jobs.ops.status import format_status, lake_status
 
-    status = lake_status(spark, catalogue)
+    status = lake_status(spark, day_catalogue)
     tables = {t["table"]: t for t in status["tables"]}
     orders = tables["dwd_work_order"]
-    assert orders["latest_day"] == str(DAY) and orders["rows"] == catalogue.read(spark, "dwd_work_order").count()
+    assert orders["latest_day"] == str(DAY) and orders["rows"] == day_catalogue.read(spark, "dwd_work_order").count()
     assert status["dq"]["batch"] == str(DAY)
     assert any(f.get("rule_id") == "wo_channel_valid" for f in status["dq"]["failing"])
     pii = status["pii_scan"]

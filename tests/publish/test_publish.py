@@ -25,10 +25,15 @@ NOW = dt.datetime(2025, 3, 5, 8, 0)
 
 @pytest.fixture(scope="module")
 def pub_catalogue(separate_lake):
-    """A lake of this module's own: its hand-built silver must not meet the pipeline tests' real silver."""
+    """A lake and a publish bucket of this module's own: its hand-built silver must not meet the pipeline
+    tests' real silver, and the tests below assert what is (and is not) under ``share/`` — the daily DAG
+    run publishes other departments' extracts to the profile's bucket on the same server."""
+    import dataclasses
+
     from jobs.common.catalogue import Catalogue
 
-    return Catalogue(separate_lake("publish"))
+    s = separate_lake("publish")
+    return Catalogue(dataclasses.replace(s, s3={**s.s3, "publish_bucket": "publish-module-test"}))
 
 
 @pytest.fixture(scope="module")
