@@ -29,6 +29,10 @@ def settings(test_root):
 
     for key, sub in (("LAKE", "lake"), ("LANDING", "landing"), ("GROUND_TRUTH", "ground_truth"), ("WORK", "tmp")):
         os.environ[f"MINSHENG_{key}_URI"] = str(test_root / sub)
+    # An MLflow store of the run's own: the profile's default is the project's var/mlflow, where a demo
+    # keeps its champions (a test scoring with them would depend on what the developer ran before).
+    os.environ["MINSHENG_MLFLOW_TRACKING_URI"] = f"sqlite:///{test_root / 'mlflow' / 'mlflow.db'}"
+    os.environ["MINSHENG_MLFLOW_ARTIFACT_ROOT"] = str(test_root / "mlflow" / "artifacts")
     return load_settings("test")
 
 

@@ -3,19 +3,20 @@
 Profiles live in ``jobs/common/conf``: ``base.yaml`` holds what every profile shares, and ``local``
 (the embedded default), ``test`` and ``cluster`` overlay it. Environment variables win over both:
 
-==============================  ===========================================================
-``MINSHENG_PROFILE``            profile name (default ``local``)
-``MINSHENG_HOME``               folder that relative locations resolve against
-``MINSHENG_LAKE_URI``           root of the Delta lake (``var/lake``, ``s3a://bucket/lake``)
-``MINSHENG_LANDING_URI``        where raw deliveries arrive
-``MINSHENG_GROUND_TRUTH_URI``   the synthetic city's ground truth
-``MINSHENG_WORK_URI``           scratch space
-``MINSHENG_SPARK_MASTER``       Spark master URL
-``MINSHENG_SPARK_CONF``         extra Spark settings, ``key=value`` pairs separated by ``;``
-``MINSHENG_S3_ENDPOINT_URL``    S3 endpoint for publishing (empty for AWS itself)
-``MINSHENG_PUBLISH_BUCKET``     bucket that receives published indicators
-``MINSHENG_MLFLOW_TRACKING_URI`` MLflow tracking store
-==============================  ===========================================================
+==================================  ======================================================================
+``MINSHENG_PROFILE``                profile name (default ``local``)
+``MINSHENG_HOME``                   folder that relative locations resolve against
+``MINSHENG_LAKE_URI``               root of the Delta lake (``var/lake``, ``s3a://bucket/lake``)
+``MINSHENG_LANDING_URI``            where raw deliveries arrive
+``MINSHENG_GROUND_TRUTH_URI``       the synthetic city's ground truth
+``MINSHENG_WORK_URI``               scratch space
+``MINSHENG_SPARK_MASTER``           Spark master URL
+``MINSHENG_SPARK_CONF``             extra Spark settings, ``key=value`` pairs separated by ``;``
+``MINSHENG_S3_ENDPOINT_URL``        S3 endpoint for publishing (empty for AWS itself)
+``MINSHENG_PUBLISH_BUCKET``         bucket that receives published indicators
+``MINSHENG_MLFLOW_TRACKING_URI``    MLflow tracking store
+``MINSHENG_MLFLOW_ARTIFACT_ROOT``   artifact root of new MLflow experiments (as ``infra/mlflow.sh``)
+==================================  ======================================================================
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def load_settings(profile: str | None = None, env: dict[str, str] | None = None)
     mlflow = dict(data.get("mlflow") or {})
     if env.get("MINSHENG_MLFLOW_TRACKING_URI"):
         mlflow["tracking_uri"] = env["MINSHENG_MLFLOW_TRACKING_URI"]
+    if env.get("MINSHENG_MLFLOW_ARTIFACT_ROOT"):
+        mlflow["artifact_root"] = env["MINSHENG_MLFLOW_ARTIFACT_ROOT"]
     calendar = data.get("calendar") or {}
     java = data.get("java") or {}
     return Settings(
