@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.browser import CHROMIUM, headless_chromium
+from tests.ui.browser import CHROMIUM, headless_chromium, wait_for_text
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "artifacts"
@@ -89,18 +89,7 @@ def browser(tmp_path_factory):
 
 
 def _wait_text(driver, texts: list[str], timeout: float = 180) -> str:
-    from selenium.webdriver.common.by import By
-
-    deadline = time.monotonic() + timeout
-    body = ""
-    while time.monotonic() < deadline:
-        body = driver.find_element(By.TAG_NAME, "body").text
-        if all(t in body for t in texts):
-            return body
-        time.sleep(1)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "airflow-ui-failure.png"))
-    raise AssertionError(f"page never showed {texts}; it shows:\n{body[:3000]}")
+    return wait_for_text(driver, *texts, timeout=timeout, failure_screenshot=ARTIFACTS / "airflow-ui-failure.png")
 
 
 def test_login_and_see_dags_with_their_last_runs(airflow_server, browser):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
+from tests.ui.browser import CHROMEDRIVER, CHROMIUM, headless_chromium, wait_for_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "artifacts"
@@ -75,12 +75,7 @@ def browser(tmp_path_factory):
 
 
 def _wait_text(driver, *texts: str, timeout: float = 120) -> str:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, timeout).until(
-        lambda d: all(t in d.find_element(By.TAG_NAME, "body").text for t in texts))
-    return driver.find_element(By.TAG_NAME, "body").text
+    return wait_for_text(driver, *texts, timeout=timeout, failure_screenshot=SCREENSHOTS / "mlflow-ui-failure.png")
 
 
 def test_experiments_page_lists_the_classify_experiment(mlflow_server, browser):
