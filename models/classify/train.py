@@ -110,13 +110,6 @@ def _signature_and_example(eval_df: DataFrame, model: PipelineModel):
     return infer_signature(example, out[P.PREDICTED_LABEL]), example
 
 
-def pip_requirements() -> list[str]:
-    import mlflow
-    import pyspark
-
-    return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]
-
-
 #: rows the shared featuriser (vocabulary + IDF) is fitted on, at most (document frequencies of character
 #: n-grams are stable long before that; 200 k rows took 80 s, 100 k 42 s on two cores)
 FEATURISER_ROWS = 100_000
@@ -274,7 +267,7 @@ def run(
 
             plt.close(fig)
             signature, example = _signature_and_example(out["eval_df"], best["model"])
-            info = mlflow.spark.log_model(best["model"], "model", pip_requirements=pip_requirements(),
+            info = mlflow.spark.log_model(best["model"], "model", pip_requirements=tracking.pip_requirements(),
                                           signature=signature, input_example=example,
                                           dfs_tmpdir=tracking.dfs_tmp(settings))
             run_id = run_.info.run_id

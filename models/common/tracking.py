@@ -81,3 +81,11 @@ def ensure_experiment(client: MlflowClient, settings: Settings, family: str, tar
     location = f"{artifact_root(settings)}/{family}/{target}"
     return client.create_experiment(name, artifact_location=location,
                                     tags={"minsheng.family": family, "minsheng.target": target})
+
+
+def pip_requirements() -> list[str]:
+    """What a logged Spark model needs to load again: the versions running now, not a hard-coded pin."""
+    import mlflow
+    import pyspark
+
+    return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]

@@ -178,7 +178,8 @@ def _track(settings: Settings, spark, model, bt_fc: DataFrame, series: DataFrame
             png = f"{tmp}/backtest_series.png"
             plot_series(bt_fc, series, png)
             mlflow.log_artifact(png)
-        info = mlflow.spark.log_model(model, "model", pip_requirements=["pyspark==4.2.0"])
+        info = mlflow.spark.log_model(model, "model", pip_requirements=tracking.pip_requirements(),
+                                      dfs_tmpdir=tracking.dfs_tmp(settings))
         run_id = active.info.run_id
     version = registry.register_challenger(client, info.model_uri, name, tags={"minsheng.metric": "gbt_mase_vs_snaive"})
 

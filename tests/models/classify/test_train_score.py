@@ -61,6 +61,13 @@ def test_logged_model_has_signature_input_example_and_pip_requirements(trained, 
     assert [c.name for c in info.signature.inputs] == ["title", "content_redacted"]
     assert info.saved_input_example_info is not None
     assert "spark" in info.flavors
+    # The pins are the versions that trained the model, so a serving environment rebuilds the same stack.
+    import mlflow
+    import pyspark
+    from mlflow.pyfunc import get_model_dependencies
+
+    reqs = Path(get_model_dependencies("models:/minsheng_classify_category_l1/1")).read_text().split()
+    assert f"pyspark=={pyspark.__version__}" in reqs and f"mlflow=={mlflow.__version__}" in reqs
 
 
 def test_promotion_records_written_for_each_decision(trained, spark, clf_settings):
