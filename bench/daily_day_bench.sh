@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The daily run for one day of a 30 M-order city (30,000,000 / 1,095 days ≈ 27,400 orders), through
-# Airflow's scheduler like any day: after `make demo` (its lake, Airflow DB, S3 server and MLflow
-# champions), generate the day after the demo's last day at the 30 M city's daily volume into the
-# same landing zone, trigger minsheng_daily for it and record the run's wall time and per-task
-# durations in bench/results/daily_day.json.
+# Airflow's scheduler like any day: after `make demo` (its lake, Airflow DB and MLflow champions; the S3
+# server is started when it is not running), generate the day after the demo's last day at the 30 M
+# city's daily volume into the same landing zone, trigger minsheng_daily for it and record the run's
+# wall time and per-task durations in bench/results/daily_day.json.
 #   bash bench/daily_day_bench.sh [ORDERS_PER_DAY]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +33,7 @@ T_SCAN=$(date +%s)
 PRESCAN=$(( $(date +%s) - T_SCAN ))
 echo "[bench] generating $PER_DAY orders for $DAY (the daily volume of a 30 M-order / 3-year city)"
 .venv/bin/minsheng generate --orders "$PER_DAY" --start "$DAY" --days 1 --seed 30030 >var/log/bench-daily-generate.json
+bash infra/s3-server.sh start   # publish needs it; a demo stopped since has none running
 bash infra/airflow.sh start
 eval "$(bash infra/airflow.sh env)"
 T0=$(date +%s)
