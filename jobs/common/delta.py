@@ -38,16 +38,18 @@ def table(spark: SparkSession, cat: Catalogue, name: str) -> DeltaTable:
     return DeltaTable.forPath(spark, cat.location(name))
 
 
-def reconcile_properties(spark: SparkSession, cat: Catalogue, name: str) -> dict[str, str]:
+def reconcile_properties(spark: SparkSession, cat: Catalogue, name: str, loaded: DeltaTable | None = None
+                         ) -> dict[str, str]:
     """Set the ``delta.*`` table properties the catalogue declares but an existing table lacks.
 
     A table created before a property was declared (e.g. the change data feed of silver and gold)
-    gets it on its owner's next write, inside that step — no separate migration. Returns what was set.
+    gets it on its owner's next write, inside that step — no separate migration. ``loaded`` is the
+    table when the caller has it already. Returns what was set.
     """
     declared = {k: v for k, v in cat.spec(name).table_properties().items() if k.startswith("delta.")}
     if not declared:
         return {}
-    current = table(spark, cat, name).detail().select("properties").first()[0] or {}
+    current = (loaded or table(spark, cat, name)).detail().select("properties").first()[0] or {}
     missing = {k: v for k, v in declared.items() if current.get(k) != v}
     if missing:
         assignments = ", ".join(f"'{k}' = '{v}'" for k, v in sorted(missing.items()))
@@ -59,10 +61,11 @@ def _conform(df: DataFrame, spark: SparkSession, cat: Catalogue, name: str) -> D
     """Create the table from ``df``'s schema when missing (else bring its declared ``delta.*`` properties up
     to date), then order columns as the table has them."""
     if not cat.exists(spark, name):
-        ensure_table(spark, cat, name, df.schema)
+        target_cols = ensure_table(spark, cat, name, df.schema).toDF().columns
     else:
-        reconcile_properties(spark, cat, name)
-    target_cols = table(spark, cat, name).toDF().columns
+        existing = table(spark, cat, name)  # loaded once: a property change leaves the columns as they are
+        reconcile_properties(spark, cat, name, existing)
+        target_cols = existing.toDF().columns
     missing = [c for c in target_cols if c not in df.columns]
     extra = [c for c in df.columns if c not in target_cols]
     if missing or extra:
