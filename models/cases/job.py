@@ -34,7 +34,9 @@ def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: 
     """``suggestions``, ``members`` and ``clusters`` frames for the given orders."""
     cfg = cfg or cluster.ClusterConfig()
     docs = documents(orders).cache()
-    pairs = dedup.similar_pairs(docs, min_similarity).cache()
+    # near-duplicates link documents for clustering too, which compares documents at most
+    # cfg.max_days apart; 并单 suggestions keep only the pairs within three days of each other
+    pairs = dedup.similar_pairs(docs, min_similarity, max_days=cfg.max_days).cache()
     suggestions = dedup.merge_suggestions(docs, pairs)
     members = cluster.clusters(docs, pairs, cfg).cache()
     described = cluster.describe(docs, members, as_of)

@@ -35,6 +35,24 @@ def test_connected_components(spark):
     assertDataFrameEqual(got, expected)
 
 
+def test_similar_pairs_exact_jaccard_and_time_blocking(spark):
+    import datetime as dt
+
+    from models.cases import dedup
+
+    t0 = dt.datetime(2025, 1, 1, 9)
+    same = "小区门口下水道堵塞污水横流已经三天了请尽快疏通"
+    # a | b | c fall in three consecutive 30-day blocking periods (epoch days 20089, 20109, 20134)
+    rows = [("a", same, t0), ("b", same, t0 + dt.timedelta(days=20)),
+            ("c", same, t0 + dt.timedelta(days=45)), ("d", "公交车站台顶棚破损下雨漏水无法候车", t0)]
+    docs = text.shingles(spark.createDataFrame(rows, "doc_id string, text string, accept_time timestamp"))
+    unblocked = {(r.a, r.b): r.similarity for r in dedup.similar_pairs(docs, 0.5).collect()}
+    assert unblocked == {("a", "b"): 1.0, ("a", "c"): 1.0, ("b", "c"): 1.0}   # exact Jaccard, d unrelated
+    # within 30 days only, across a period boundary too: a–b (20 days), b–c (25 days), not a–c (45 days)
+    blocked = {(r.a, r.b) for r in dedup.similar_pairs(docs, 0.5, max_days=30).collect()}
+    assert blocked == {("a", "b"), ("b", "c")}
+
+
 def test_duplicate_storm_becomes_merge_suggestions(result):
     out, _, _, orders = result
     storm = set(orders.loc[orders.incident_id == "INC-STORM", "order_id"])
