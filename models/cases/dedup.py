@@ -17,9 +17,9 @@ def similar_pairs(docs: DataFrame, min_similarity: float = 0.5, bands: int = 12,
     two documents are candidates when all ``rows`` hashes of some band agree (AND within a band, OR
     across bands), and every candidate is checked with the exact Jaccard of its shingle sets. With 12 × 3
     a pair at Jaccard J is a candidate with probability 1 − (1 − J³)¹²: 0.80 at 0.5, 0.94 at 0.6, 1.00 at
-    0.8, but 0.28 at 0.3 and 0.09 at 0.2. ``MinHashLSH.approxSimilarityJoin`` uses one hash per table, so on templated complaint
-    text (pairs at 0.2–0.3 everywhere in a category) most pairs became candidates: a 90-day window of
-    the demo city (252 k orders) did not finish in 8 minutes.
+    0.8, but 0.28 at 0.3 and 0.09 at 0.2. ``MinHashLSH.approxSimilarityJoin`` uses one hash per
+    table, so on templated complaint text (pairs at 0.2–0.3 everywhere in a category) most pairs became
+    candidates: a 90-day window of the demo city (252 k orders) did not finish in 8 minutes.
 
     Args:
         docs: ``doc_id`` and ``shingles`` (see :func:`models.cases.text.shingles`); ``accept_time`` too
@@ -32,15 +32,14 @@ def similar_pairs(docs: DataFrame, min_similarity: float = 0.5, bands: int = 12,
     """
     from pyspark.ml.functions import vector_to_array
 
-    cols = ["doc_id", "shingles", *(["accept_time"] if max_days else [])]
-    base = docs.where(F.size("shingles") > 0).select(*cols)
+    time = ["accept_time"] if max_days else []
+    base = docs.where(F.size("shingles") > 0).select("doc_id", "shingles", *time)
     vec = HashingTF(inputCol="shingles", outputCol="features", numFeatures=NUM_FEATURES, binary=True).transform(base)
     model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=bands * rows, seed=seed).fit(vec)
     flat = model.transform(vec).select(
-        "doc_id", *(["accept_time"] if max_days else []), F.posexplode("hashes").alias("pos", "h"))
+        "doc_id", *time, F.posexplode("hashes").alias("pos", "h"))
     flat = flat.select("*", F.floor(F.col("pos") / rows).alias("band"), vector_to_array("h")[0].alias("v"))
-    group = ["doc_id", "band", *(["accept_time"] if max_days else [])]
-    keys = flat.groupBy(*group).agg(F.concat_ws(",", F.transform(
+    keys = flat.groupBy("doc_id", "band", *time).agg(F.concat_ws(",", F.transform(
         F.array_sort(F.collect_list(F.struct("pos", "v"))), lambda x: x["v"].cast("long").cast("string"))).alias("key"))
     on = ["band", "key"]
     left, right = keys, keys
@@ -50,8 +49,8 @@ def similar_pairs(docs: DataFrame, min_similarity: float = 0.5, bands: int = 12,
         # each document also meets the next period's: any two within max_days share a period key
         right = keys.withColumn("period", F.explode(F.array(period, period + 1)))
         on.append("period")
-    cand = left.select(F.col("doc_id").alias("x"), *on, *(["accept_time"] if max_days else [])).join(
-        right.select(F.col("doc_id").alias("y"), *on, *([F.col("accept_time").alias("ty")] if max_days else [])), on)
+    cand = left.select(F.col("doc_id").alias("x"), *on, *time).join(
+        right.select(F.col("doc_id").alias("y"), *on, *[F.col(c).alias("ty") for c in time]), on)
     cand = cand.where(F.col("x") != F.col("y"))
     if max_days:
         cand = cand.where(F.abs(F.unix_timestamp("accept_time") - F.unix_timestamp("ty")) <= max_days * 86400)
