@@ -34,9 +34,9 @@ def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: 
     """``suggestions``, ``members`` and ``clusters`` frames for the given orders."""
     cfg = cfg or cluster.ClusterConfig()
     docs = documents(orders).cache()
-    # near-duplicates link documents for clustering too, which compares documents at most
-    # cfg.max_days apart; 并单 suggestions keep only the pairs within three days of each other
-    pairs = dedup.similar_pairs(docs, min_similarity, max_days=cfg.max_days).cache()
+    # near-duplicates are looked for where 并单 can use them (one district, a few days); they also link
+    # documents for clustering, whose own pairs find the rest (near-duplicates share distinctive shingles)
+    pairs = dedup.similar_pairs(docs, min_similarity, max_days=dedup.MERGE_MAX_DAYS, same=("district_code",)).cache()
     suggestions = dedup.merge_suggestions(docs, pairs)
     members = cluster.clusters(docs, pairs, cfg).cache()
     described = cluster.describe(docs, members, as_of)

@@ -35,6 +35,20 @@ def test_connected_components(spark):
     assertDataFrameEqual(got, expected)
 
 
+def test_connected_components_of_long_chains_in_few_rounds(spark):
+    import random
+
+    # two 64-node paths, one with ids in path order, one shuffled: min-label propagation alone needs
+    # up to 63 rounds for them, pointer jumping about log2(64)
+    ordered = [f"a{i:02d}" for i in range(64)]
+    shuffled = [f"b{i:02d}" for i in range(64)]
+    random.Random(3).shuffle(shuffled)
+    edges = [(p[i], p[i + 1]) for p in (ordered, shuffled) for i in range(63)]
+    nodes = spark.createDataFrame([(x,) for x in ordered + shuffled], "doc_id string")
+    got = cluster.connected_components(nodes, spark.createDataFrame(edges, "a string, b string"), max_iterations=10)
+    assert {(r.doc_id, r.component) for r in got.collect()} == {(x, x[0] + "00") for x in ordered + shuffled}
+
+
 def test_similar_pairs_exact_jaccard_and_time_blocking(spark):
     import datetime as dt
 
@@ -51,6 +65,28 @@ def test_similar_pairs_exact_jaccard_and_time_blocking(spark):
     # within 30 days only, across a period boundary too: a–b (20 days), b–c (25 days), not a–c (45 days)
     blocked = {(r.a, r.b) for r in dedup.similar_pairs(docs, 0.5, max_days=30).collect()}
     assert blocked == {("a", "b"), ("b", "c")}
+    # only documents of one district are compared; two without a district count as one district
+    placed = docs.withColumn("district_code", F.when(F.col("doc_id") == "b", "330102"))
+    in_place = {(r.a, r.b) for r in dedup.similar_pairs(placed, 0.5, same=("district_code",)).collect()}
+    assert in_place == {("a", "c")}
+
+
+def test_self_join_pairs_once_per_key_within_days(spark):
+    import datetime as dt
+
+    from models.cases.pairs import self_join
+
+    t0 = dt.datetime(2025, 1, 1, 9)
+    day = dt.timedelta(days=1)
+    rows = [("a", "k", t0), ("b", "k", t0 + 2 * day), ("c", "k", t0 + 9 * day), ("d", "j", t0),
+            ("e", "k", t0 + 3 * day), ("f", None, t0), ("g", None, t0)]
+    df = spark.createDataFrame(rows, "doc_id string, key string, accept_time timestamp")
+    got = sorted((r.a, r.b, r.key) for r in self_join(df, ["key"], max_days=3).collect())
+    # 3-day periods: a (epoch day 20089) and b, e fall in different periods; b–e in one; c is 6+ days
+    # from all; d has its key alone; null keys pair with nothing
+    assert got == [("a", "b", "k"), ("a", "e", "k"), ("b", "e", "k")]
+    assert sorted((r.a, r.b) for r in self_join(df, ["key"]).collect()) == [
+        ("a", "b"), ("a", "c"), ("a", "e"), ("b", "c"), ("b", "e"), ("c", "e")]
 
 
 def test_duplicate_storm_becomes_merge_suggestions(result):
