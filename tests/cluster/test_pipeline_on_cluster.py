@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
+import jobs.generate.run as generate
+import jobs.indicators as indicators
+import jobs.ingest as ingest
+import jobs.standardise as standardise
 from jobs.common import s3
 from jobs.common.catalogue import Catalogue
 from tests.cluster.conftest import cluster_env, open_bucket_for, submit
-
-pytestmark = pytest.mark.slow
-generate = pytest.importorskip("jobs.generate.run", reason="the generator is not in this tree")
-ingest = pytest.importorskip("jobs.ingest", reason="ingest is not in this tree")
-standardise = pytest.importorskip("jobs.standardise", reason="standardise is not in this tree")
-indicators = pytest.importorskip("jobs.indicators", reason="indicators is not in this tree")
 
 DAY = dt.date(2025, 3, 3)
 # Re-deliveries can land one day after the generated day: ingest and standardise take both days.
