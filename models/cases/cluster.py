@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from models.cases.pairs import self_join
@@ -36,6 +36,11 @@ class ClusterConfig:
         return asdict(self)
 
 
+def _group() -> Column:
+    """A document's category group; documents without a ``group_key`` form the group ``""``."""
+    return F.coalesce("group_key", F.lit(""))
+
+
 def distinctive(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
     """``doc_id, group, shingle, df``: each document's ``top_k`` rarest terms (3/4-grams) of its group.
 
@@ -45,7 +50,7 @@ def distinctive(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
     issue: in the demo city's 90 days such template phrases ("吵得睡不", "燃气泄漏") are in 15–40 % of their
     group and, counted over the whole corpus, chained every group into one component.
     """
-    group = F.coalesce("group_key", F.lit("")).alias("group")
+    group = _group().alias("group")
     exploded = docs.select("doc_id", group, F.explode("terms").alias("shingle"))
     sizes = docs.groupBy(group).agg(F.count(F.lit(1)).alias("n_group"))
     max_df = F.greatest(F.lit(cfg.max_df_floor), F.floor(F.col("n_group") * cfg.max_df_share))
@@ -133,7 +138,7 @@ def clusters(docs: DataFrame, near_dup_pairs: DataFrame | None, cfg: ClusterConf
     edges = shared_pairs(docs, cfg).select("a", "b")
     if near_dup_pairs is not None:
         # near-duplicates of different categories (generic consultation wording) would join groups
-        group = docs.select("doc_id", F.coalesce("group_key", F.lit("")).alias("g"))
+        group = docs.select("doc_id", _group().alias("g"))
         same = near_dup_pairs.join(group.toDF("a", "ga"), "a").join(group.toDF("b", "gb"), "b").where(
             F.col("ga") == F.col("gb"))
         edges = edges.unionByName(same.select("a", "b"))
