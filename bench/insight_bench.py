@@ -8,8 +8,13 @@ Sections (``--only`` picks some):
   known threads (丽发新城, 伊景园, 魅力之城, 58车贷) come out as clusters.
 - ``planted``: the small planted city of the tests: warning recall / precision / median lead; clustering
   purity / ARI; storm merge recall.
+- ``lake_cases`` (not in the default set: it needs a generated city's silver in the profile's lake, e.g.
+  ``MINSHENG_PROFILE=local`` after ``make demo``): 类案 over the 90 days (``CASES_WINDOW_DAYS``) up to the
+  lake's last accepted day (``MINSHENG_BENCH_CASES_TO`` to choose another), as the weekly run computes
+  them: how many clusters, how much of the window they cover, the largest, the top labels, and the
+  planted incidents of the window with their clusters.
 
-Run: ``.venv/bin/python bench/insight_bench.py [--only real_forecast,real_cases,planted]``.
+Run: ``.venv/bin/python bench/insight_bench.py [--only real_forecast,real_cases,planted,lake_cases]``.
 The real data is read from ``../shared/data/real/tipdm2020`` and never copied.
 """
 
@@ -108,6 +113,50 @@ def planted(spark) -> dict:
             "note": "small planted city of tests/models/insight/city.py, not the 10 M-order generator city"}
 
 
+def lake_cases(spark) -> dict:
+    from pyspark.sql import functions as F
+
+    from jobs.common.catalogue import Catalogue
+    from jobs.ops.tasks import CASES_WINDOW_DAYS
+    from models.cases.job import compute, evaluate, place_names
+
+    cat = Catalogue()
+    silver = cat.read(spark, "dwd_work_order")
+    to = os.environ.get("MINSHENG_BENCH_CASES_TO")
+    to = dt.date.fromisoformat(to) if to else silver.agg(F.max("accept_date")).first()[0]
+    first = to - dt.timedelta(days=CASES_WINDOW_DAYS - 1)
+    orders = silver.where(F.col("accept_date").between(F.lit(first), F.lit(to))).cache()
+    n = orders.count()
+    t = time.time()
+    out = compute(orders, as_of=to, place_names=place_names(spark, cat))
+    members = out["members"].cache()
+    clusters = out["clusters"].cache()
+    clusters.count()
+    seconds = round(time.time() - t, 1)
+    gt = cat.read(spark, "gt_incidents")
+    quality = evaluate(members, out["suggestions"], orders, gt)
+    sizes = clusters.select("size").toPandas()["size"]
+    top = clusters.orderBy(F.desc("size"), "cluster_id").limit(10).toPandas()
+    inc = gt.select("incident_id", "type", F.explode("order_ids").alias("source_order_id")).join(
+        orders.select("order_id", "source_order_id"), "source_order_id").join(members, "order_id", "left").toPandas()
+    incidents = []
+    for (iid, kind), g in inc.groupby(["incident_id", "type"]):
+        main = g.cluster_id.value_counts()
+        row = {"incident": iid, "type": kind, "orders": len(g), "clustered": int(g.cluster_id.notna().sum())}
+        if len(main):
+            label = clusters.where(F.col("cluster_id") == main.index[0]).select("label", "size").first()
+            row.update(main_cluster_orders=int(main.iloc[0]), main_cluster_size=int(label["size"]), label=label["label"])
+        incidents.append(row)
+    return {"window": f"{first}..{to}", "orders": n, "seconds": seconds, "clusters": int(len(sizes)),
+            "clustered_orders": int(sizes.sum()), "clustered_share": round(float(sizes.sum()) / max(n, 1), 4),
+            "largest": int(sizes.max()) if len(sizes) else 0,
+            "size_quantiles": {str(q): float(sizes.quantile(q)) for q in (0.5, 0.9, 0.99)} if len(sizes) else {},
+            "top_clusters": [{"label": r.label, "size": int(r["size"]), "districts": len(r.districts),
+                              "category": r.category_code, "first": str(r.first_date), "last": str(r.last_date)}
+                             for _, r in top.iterrows()],
+            "planted": quality, "incidents": incidents}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="real_forecast,real_cases,planted")
@@ -120,7 +169,8 @@ def main() -> int:
     spark = get_spark(load_settings(), app_name="minsheng-insight-bench")
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.only.split(","):
-        fig = {"real_forecast": real_forecast, "real_cases": real_cases, "planted": planted}[name](spark)
+        fig = {"real_forecast": real_forecast, "real_cases": real_cases, "planted": planted,
+               "lake_cases": lake_cases}[name](spark)
         fig["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         fig["machine"] = f"{os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f})"
         path = RESULTS / f"insight_{name}.json"

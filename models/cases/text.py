@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from pyspark.ml.feature import NGram
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -10,15 +13,44 @@ from pyspark.sql import functions as F
 _NOISE = r"\[[^\]]{1,8}\]|[A-Za-z]\d*[市区县]"
 
 
-def normalise(text):
-    """Keep CJK characters, letters and digits; drop redaction tokens, punctuation and spaces."""
+def names_pattern(names: Iterable[str]) -> str | None:
+    """A regular expression matching any of ``names`` (two characters or more), longest first.
+
+    Built as a trie, one alternation per shared prefix, so that matching a city's few thousand place
+    names costs about the length of the text, not the number of names.
+    """
+    trie: dict = {}
+    for name in {n.strip() for n in names if n and len(n.strip()) >= 2}:
+        node = trie
+        for ch in name:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if "" in node:   # a name ends here; a longer one may go on
+            return (body if len(alts) > 1 else f"(?:{body})") + "?"
+        return body
+
+    return build(trie) or None
+
+
+def normalise(text, drop: str | None = None):
+    """Keep CJK characters, letters and digits; drop redaction tokens, punctuation and spaces (and
+    whatever the regular expression ``drop`` matches, e.g. :func:`names_pattern` of place names)."""
     cleaned = F.regexp_replace(F.coalesce(text, F.lit("")), _NOISE, "")
+    if drop:
+        cleaned = F.regexp_replace(cleaned, drop, "")
     return F.regexp_replace(F.lower(cleaned), r"[^\p{IsHan}a-z0-9]", "")
 
 
-def shingles(docs: DataFrame, n: int = 4, text_col: str = "text", out_col: str = "shingles") -> DataFrame:
-    """Add ``out_col``: the distinct character ``n``-grams of the normalised text."""
-    chars = docs.withColumn("_norm", normalise(F.col(text_col))).withColumn(
+def shingles(docs: DataFrame, n: int = 4, text_col: str = "text", out_col: str = "shingles",
+             drop: str | None = None) -> DataFrame:
+    """Add ``out_col``: the distinct character ``n``-grams of the normalised text (see :func:`normalise`)."""
+    chars = docs.withColumn("_norm", normalise(F.col(text_col), drop)).withColumn(
         "_chars", F.when(F.length("_norm") > 0, F.split("_norm", "")).otherwise(F.array().cast("array<string>"))
     )
     grams = NGram(n=n, inputCol="_chars", outputCol="_grams").transform(chars)
@@ -26,8 +58,9 @@ def shingles(docs: DataFrame, n: int = 4, text_col: str = "text", out_col: str =
         .drop("_norm", "_chars", "_grams")
 
 
-def cluster_terms(docs: DataFrame, text_col: str = "text") -> DataFrame:
-    """Add ``terms``: the character 3- and 4-grams (a named entity yields several shared terms)."""
-    with3 = shingles(docs, 3, text_col, "_g3")
-    with4 = shingles(with3, 4, text_col, "_g4")
+def cluster_terms(docs: DataFrame, text_col: str = "text", drop: str | None = None) -> DataFrame:
+    """Add ``terms``: the character 3- and 4-grams (a named entity yields several shared terms) of the
+    text without what ``drop`` matches."""
+    with3 = shingles(docs, 3, text_col, "_g3", drop)
+    with4 = shingles(with3, 4, text_col, "_g4", drop)
     return with4.withColumn("terms", F.array_union("_g3", "_g4")).drop("_g3", "_g4")

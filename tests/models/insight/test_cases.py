@@ -115,3 +115,60 @@ def test_class_case_is_one_cluster(result):
     m = evaluate(out["members"], out["suggestions"], o, i)
     assert m["purity"] >= 0.9 and m["ari"] >= 0.8
     assert m["storm_merge_recall"] >= 0.8
+
+
+def test_cohesive_components_split_chains_at_a_raised_threshold(spark):
+    # two issues (5 orders naming 丽发新城, 5 naming 搅拌站), strongly linked inside, joined by one weak
+    # link, and a chain of 6 orders with nothing in common hanging off the second by weak links: at the
+    # first threshold all 16 are one component whose commonest term covers 5/16; one step up the two
+    # issues are clusters of their own and the chain is not a 类案
+    a = [f"a{i}" for i in range(5)]
+    b = [f"b{i}" for i in range(5)]
+    c = [f"c{i}" for i in range(6)]
+    strong = [(x, y, 8) for grp in (a, b) for i, x in enumerate(grp) for y in grp[i + 1:]]
+    weak = [("a4", "b0", 4), ("b4", "c0", 4)] + [(c[i], c[i + 1], 5) for i in range(5)]
+    edges = spark.createDataFrame(strong + weak, "a string, b string, shared long")
+    terms = [(x, "丽发新城") for x in a] + [(x, "搅拌站") for x in b] + [(x, f"词{x}") for x in c]
+    terms = spark.createDataFrame(terms + [(x, "投诉") for x in a[:2] + b[:2] + c[:2]], "doc_id string, shingle string")
+    got = cluster.cohesive_components(edges, terms, cluster.ClusterConfig(min_shared=4, shared_step=2, max_shared=12))
+    groups = {}
+    for r in got.collect():
+        groups.setdefault(r.component, set()).add(r.doc_id)
+    assert sorted(map(sorted, groups.values())) == [a, b]
+    # with a lower bar the whole chained component passes as one
+    loose = cluster.cohesive_components(edges, terms, cluster.ClusterConfig(min_cohesion=0.3))
+    assert {r.component for r in loose.collect()} == {"a0"} and loose.count() == 16
+
+
+def test_place_names_are_left_out_of_the_clustering_terms(spark):
+    names = ["东阳镇", "东阳", "东屯名都", "康北街道", "山河路"]
+    pattern = text.names_pattern(names)
+    df = spark.createDataFrame([("a", "我住东阳镇东屯名都，康北街道山河路附近健身卡退费难")], "doc_id string, text string")
+    got = text.cluster_terms(df, drop=pattern).first()["terms"]
+    # the longest name wins (东阳镇, not 东阳 + 镇); no term keeps a piece of a place name
+    assert not any(piece in t for t in got for piece in ("东阳", "屯名", "康北", "山河", "名都"))
+    assert {"健身卡", "退费难", "健身卡退"} <= set(got)
+    assert text.names_pattern([]) is None and text.names_pattern(["镇"]) is None
+
+
+def test_merge_by_key_terms_joins_wordings_through_one_name_without_chaining(spark):
+    # four first-pass components: c1, c2 and c4 are wordings of one gym-chain case (all name 力健健身);
+    # c2 and c3 also share a complaint phrase (退不了钱). Each component joins through its best key term
+    # only, so c3 does not chain onto the gym case through c2
+    comps = {"c1": ["力健健身", "突然闭店"], "c2": ["力健健身", "退不了钱"], "c3": ["退不了钱", "押金不退"],
+             "c4": ["力健健身", "人去楼空"]}
+    docs, comp, keys = [], [], []
+    for c, terms in comps.items():
+        for i in range(3):
+            doc = f"{c}-{i}"
+            docs.append((doc, "0602"))
+            comp.append((doc, f"{c}-0"))
+            keys.extend((doc, t) for t in terms)
+    got = cluster.merge_by_key_terms(
+        spark.createDataFrame(docs, "doc_id string, group_key string"),
+        spark.createDataFrame(comp, "doc_id string, component string"), cluster.ClusterConfig(),
+        spark.createDataFrame(keys, "doc_id string, shingle string"))
+    groups = {}
+    for r in got.collect():
+        groups.setdefault(r.component, set()).add(r.doc_id[:2])
+    assert sorted(map(sorted, groups.values())) == [["c1", "c2", "c4"], ["c3"]]
