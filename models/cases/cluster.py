@@ -191,7 +191,7 @@ def key_terms(docs: DataFrame, terms: DataFrame, cfg: ClusterConfig) -> DataFram
 
 def cohesion(members: DataFrame, terms: DataFrame) -> DataFrame:
     """``component, size, cohesion``: the share of a component's documents that carry its most common
-    distinctive term (``terms``: ``doc_id, shingle``)."""
+    term of ``terms`` (``doc_id, shingle``: the key terms, :func:`key_terms`)."""
     sizes = members.groupBy("component").agg(F.count(F.lit(1)).alias("size"))
     per_term = terms.join(members, "doc_id").groupBy("component", "shingle").agg(F.count(F.lit(1)).alias("n"))
     top = per_term.groupBy("component").agg(F.max("n").alias("top"))
@@ -251,8 +251,8 @@ def merge_by_key_terms(docs: DataFrame, comp: DataFrame, cfg: ClusterConfig, key
     found = found.join(spread, "term")
     # each component joins through its own best key term only — the most widely found in it, and of
     # those the one most components share (the name every wording carries): letting every key term link
-    # (and taking connected components) chained the real 附件3 threads 丽发新城 and 58车贷 into 385 posts
-    # that carry web links, one term after another
+    # (and taking connected components) chained the real 附件3 threads 丽发新城 and 58车贷 into one cluster of
+    # 387 posts that carry web links, one term after another
     best = found.withColumn("r", F.row_number().over(Window.partitionBy("component").orderBy(
         F.desc(F.col("n") / F.col("csize")), F.desc("k"), "term"))).where(F.col("r") == 1)
     merged = best.withColumn("new", F.min("component").over(Window.partitionBy("term", "g"))).select(
