@@ -139,13 +139,15 @@ def lake_cases(spark) -> dict:
     top = clusters.orderBy(F.desc("size"), "cluster_id").limit(10).toPandas()
     inc = gt.select("incident_id", "type", F.explode("order_ids").alias("source_order_id")).join(
         orders.select("order_id", "source_order_id"), "source_order_id").join(members, "order_id", "left").toPandas()
+    described = clusters.where(F.col("cluster_id").isin(*inc.cluster_id.dropna().unique().tolist())).select(
+        "cluster_id", "label", "size").toPandas().set_index("cluster_id")
     incidents = []
     for (iid, kind), g in inc.groupby(["incident_id", "type"]):
         main = g.cluster_id.value_counts()
         row = {"incident": iid, "type": kind, "orders": len(g), "clustered": int(g.cluster_id.notna().sum())}
         if len(main):
-            label = clusters.where(F.col("cluster_id") == main.index[0]).select("label", "size").first()
-            row.update(main_cluster_orders=int(main.iloc[0]), main_cluster_size=int(label["size"]), label=label["label"])
+            c = described.loc[main.index[0]]
+            row.update(main_cluster_orders=int(main.iloc[0]), main_cluster_size=int(c["size"]), label=c["label"])
         incidents.append(row)
     return {"window": f"{first}..{to}", "orders": n, "seconds": seconds, "clusters": int(len(sizes)),
             "clustered_orders": int(sizes.sum()), "clustered_share": round(float(sizes.sum()) / max(n, 1), 4),
