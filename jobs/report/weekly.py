@@ -47,6 +47,7 @@ def week_warnings(warnings: DataFrame, week_start: dt.date, week_end: dt.date) -
         F.min("warn_date").alias("first_day"), F.max("warn_date").alias("last_day"),
         F.max("count").alias("max_count"), F.max("score").alias("max_score"),
         F.first("examples").alias("examples"),
+        F.first(F.get_json_object("evidence_json", "$.term"), ignorenulls=True).alias("term"),
     )
     outcome = F.when(F.col("last_day") < F.lit(week_end - dt.timedelta(days=1)), "已回落").otherwise("持续中")
     return eps.select("*", outcome.alias("outcome")).orderBy(F.desc("max_score")).limit(50).toPandas()
@@ -101,7 +102,7 @@ def _table(df: pd.DataFrame, columns: dict[str, str], fmt: dict[str, str] | None
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-KIND_NAMES = {"burst": "突增", "new_issue": "新发问题", "slow_trend": "缓慢上升"}
+KIND_NAMES = {"burst": "突增", "new_issue": "新发问题", "new_text": "新发文本聚集", "slow_trend": "缓慢上升"}
 
 
 def render_html(week_start: dt.date, week_end: dt.date, sections: dict[str, pd.DataFrame]) -> str:
@@ -110,7 +111,7 @@ def render_html(week_start: dt.date, week_end: dt.date, sections: dict[str, pd.D
     warn = sections["warnings"].copy()
     if not warn.empty:
         warn["kind"] = warn["kind"].map(KIND_NAMES).fillna(warn["kind"])
-    new = warn[warn["kind"] == KIND_NAMES["new_issue"]] if not warn.empty else warn
+    new = warn[warn["kind"].isin([KIND_NAMES["new_issue"], KIND_NAMES["new_text"]])] if not warn.empty else warn
     fva, dept = sections["forecast"], sections["departments"]
     parts = [f"<h1>每周一议 · {week_start:%Y-%m-%d} 至 {week_end:%Y-%m-%d}</h1>",
              "<p class='sub'>民声 minsheng 12345 热线数据平台自动生成 · 文本均已脱敏</p>"]
@@ -123,7 +124,8 @@ def render_html(week_start: dt.date, week_end: dt.date, sections: dict[str, pd.D
     parts.append(_table(by_growth, {"label": "类案标签", "size": "件数", "orders_last_7d": "近7日", "growth": "增长倍数"},
                         {"growth": ".2f"}))
     parts.append("<h2>三、新发问题</h2>")
-    parts.append(_table(new, {"series_key": "地点|类别", "first_day": "首次预警", "max_count": "件数", "examples": "示例（脱敏）"}))
+    parts.append(_table(new, {"kind": "类型", "series_key": "地点|类别", "term": "新出现的词", "first_day": "首次预警",
+                              "max_count": "件数", "examples": "示例（脱敏）"}))
     parts.append("<h2>四、未诉先办预警及处置结果</h2>")
     parts.append(_table(warn, {"kind": "类型", "level": "层级", "series_key": "地点|类别", "first_day": "首次预警",
                                "last_day": "最近预警", "max_count": "件数", "max_score": "强度(-log10 p)", "outcome": "结果",

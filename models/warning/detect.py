@@ -10,6 +10,13 @@ Three detectors, each per series level (``street_l3``, ``district_l2``, ``city_l
 - ``new_issue``: a series with no order in the 8-week baseline window and ``>= n_new`` in the last 3 days.
 - ``slow_trend``: the last 14 days against the 8 weeks before them (Poisson tail on the 14-day sum),
   with the last week above the week before.
+
+And one over the text (:func:`new_text`, level ``city_l3``): a *text cluster with no history* — a
+new phrase: at least ``text_terms_min`` character 4-grams of one category, each found in
+``>= text_n_new`` orders from ``>= text_streets_min`` streets in the last 3 days and in none of the 8
+weeks before them (or one such 4-gram in twice as many orders: a short new name in people's own words). It finds what no count series can: a class of cases spread
+thinly over the city (a gym chain closing: a few members per street, every street), or a new kind of
+problem inside a busy category.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ class WarningConfig:
     slow_n_min: int = 12
     slow_p_min: float = 7.0
     slow_growth: float = 1.3     # last week vs the week before
+    text_n_new: int = 4          # orders with the new term in the last 3 days
+    text_streets_min: int = 3    # streets they come from
+    text_terms_min: int = 3      # new 4-grams of one category that day (a phrase of 6+ characters)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -131,6 +141,70 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
         ((F.col("sum14") - F.col("lam14")) / F.sqrt("lam14")).alias("z"), "score", "recent14",
     )
     return burst.unionByName(new).unionByName(slow)
+
+
+#: what a new-text term may not be made of: digits and Latin letters (dates, amounts, plates and ids
+#: change every day; "年12月" is new every December)
+TEXT_DROP = r"[0-9A-Za-z]+"
+
+
+def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFrame:
+    """Text clusters with no history, for the days in ``[date_from, date_to]`` (same columns as :func:`detect`,
+    plus ``term`` and ``term_examples``).
+
+    Args:
+        docs: one row per order: ``ds`` (accept date, from ``date_from`` minus 8 weeks and 3 days),
+            ``street_code``, ``category_code`` (L3), ``accept_time``, ``example`` (redacted text) and
+            ``terms`` (its distinct character 4-grams, without place names and :data:`TEXT_DROP`).
+
+    A day warns at most once per L3 category: the term found in most orders (then the alphabetically
+    first), filed under the category most of its orders carry; ``count`` is that term's orders in the
+    3 days. One new 4-gram alone is not enough: where two template fragments meet ("…新村" + "单位强迫…")
+    a rare junction can look new in a sparse city, while a new phrase (a chain's name, a new kind of
+    problem) brings several new 4-grams at once — or, said in people's own words around a short
+    name, one 4-gram in many orders (``>= 2 × text_n_new``).
+    """
+    day = F.unix_date("ds")
+    hits = docs.select("ds", day.alias("dn"), "street_code", "category_code", "accept_time", "example",
+                       F.explode("terms").alias("term"))
+    per_day = hits.groupBy("term", "dn").agg(F.count(F.lit(1)).alias("n"))
+    by_term = Window.partitionBy("term").orderBy("dn")
+    hist_days = 7 * BASELINE_WEEKS
+    first_dn, last_dn = F.unix_date(F.lit(date_from)), F.unix_date(F.lit(date_to))
+    fresh = per_day.select(
+        "term", "dn",
+        F.sum("n").over(by_term.rangeBetween(-2, 0)).alias("sum3"),
+        F.sum("n").over(by_term.rangeBetween(-2 - hist_days, -3)).alias("hist"),
+    ).where(
+        (F.col("sum3") >= cfg.text_n_new) & F.col("hist").isNull()
+        & F.col("dn").between(first_dn, last_dn)
+    )
+    # the orders behind each fresh (term, day): those of the term in the day's 3-day window
+    window_hits = hits.join(F.broadcast(fresh.select("term", F.col("dn").alias("warn_dn"))), "term").where(F.col("dn").between(F.col("warn_dn") - 2, F.col("warn_dn")))
+    by_cat = window_hits.groupBy("term", "warn_dn", "category_code").agg(F.count(F.lit(1)).alias("n_cat"))
+    top_cat = by_cat.withColumn("r", F.row_number().over(
+        Window.partitionBy("term", "warn_dn").orderBy(F.desc("n_cat"), "category_code"))).where("r = 1")
+    summary = window_hits.groupBy("term", "warn_dn").agg(
+        F.count(F.lit(1)).alias("count"),
+        F.countDistinct("street_code").alias("streets"),
+        F.slice(F.array_sort(F.collect_list(F.struct("accept_time", F.substring("example", 1, 120).alias("t")))),
+                1, 3).alias("ex"),
+    ).where(F.col("streets") >= cfg.text_streets_min)
+    found = summary.join(top_cat.select("term", "warn_dn", "category_code"), ["term", "warn_dn"])
+    by_day_cat = Window.partitionBy("warn_dn", "category_code")
+    best = found.withColumn("terms_new", F.count(F.lit(1)).over(by_day_cat)).withColumn(
+        "r", F.row_number().over(by_day_cat.orderBy(F.desc("count"), "term"))
+    ).where((F.col("r") == 1)
+            & ((F.col("terms_new") >= cfg.text_terms_min) | (F.col("count") >= 2 * cfg.text_n_new)))
+    lam = F.lit(3 * 0.05)
+    return best.select(
+        F.date_from_unix_date("warn_dn").alias("warn_date"), F.lit("new_text").alias("kind"),
+        F.lit("city_l3").alias("level"), F.col("category_code").alias("series_key"),
+        F.col("count").cast("double").alias("count"), F.lit(0.0).alias("baseline"), F.lit(1.0).alias("sigma"),
+        F.col("count").cast("double").alias("z"), poisson_tail_log10(F.col("count"), lam).alias("score"),
+        F.array().cast("array<double>").alias("recent14"), "term",
+        F.transform("ex", lambda e: e["t"]).alias("term_examples"),
+    )
 
 
 def episodes(warnings: DataFrame, gap_days: int = 2) -> DataFrame:

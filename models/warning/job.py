@@ -11,8 +11,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.common.config import Settings
-from models.forecast.series import LEVELS, daily_counts
-from models.warning.detect import BASELINE_WEEKS, WarningConfig, detect, episodes
+from models.cases import text as case_text
+from models.forecast.series import LEVELS, daily_counts, valid_orders
+from models.warning.detect import BASELINE_WEEKS, TEXT_DROP, WarningConfig, detect, episodes, new_text
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: Warnin
 
     Args:
         orders: ``dwd_work_order`` rows (needs ``accept_date``, ``accept_time``, place and category
-            codes, ``content_redacted``); days from ``date_from - LOOKBACK_DAYS`` are used as history.
+            codes, ``title``, ``content_redacted``); days from ``date_from - LOOKBACK_DAYS`` are used as history.
     """
     cfg = cfg or WarningConfig()
     start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
@@ -37,12 +38,32 @@ def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: Warnin
         series = daily_counts(orders, level, start, date_to)
         part = detect(series, cfg, date_from, date_to)
         found = part if found is None else found.unionByName(part)
+    found = found.unionByName(new_text(text_documents(orders), cfg, date_from, date_to),
+                              allowMissingColumns=True)
     eps = episodes(found)
     return with_evidence(eps, orders, levels)
 
 
+def text_documents(orders: DataFrame) -> DataFrame:
+    """The input of :func:`models.warning.detect.new_text`: valid orders with the 4-gram terms of their
+    title and redacted text (digits and Latin letters left out).
+
+    Place names stay in: a street's name comes from one street, and a new text must come from several.
+    (Removing them, as the 类案 terms do, costs a match against thousands of names per order, which
+    tripled the time of this step.)
+    """
+    body = F.concat_ws("。", F.coalesce("title", F.lit("")), F.coalesce("content_redacted", F.lit("")))
+    docs = valid_orders(orders).select(
+        F.col("accept_date").alias("ds"), "street_code", F.col("category_l3_code").alias("category_code"),
+        "accept_time", F.coalesce("content_redacted", "title", F.lit("")).alias("example"), body.alias("text"))
+    return case_text.shingles(docs, n=4, out_col="terms", drop=TEXT_DROP).drop("text")
+
+
 def with_evidence(warnings: DataFrame, orders: DataFrame, levels: tuple[str, ...]) -> DataFrame:
-    """Add up to three redacted example texts of the warned series and day, and the evidence JSON."""
+    """Add up to three redacted example texts of the warned series and day, and the evidence JSON.
+
+    A new-text warning (``term`` set) keeps its own examples, the orders that carry the term.
+    """
     examples = None
     for level in levels:
         keys = LEVELS[level]
@@ -58,12 +79,16 @@ def with_evidence(warnings: DataFrame, orders: DataFrame, levels: tuple[str, ...
         F.transform(F.slice(F.array_sort(F.collect_list("ex")), 1, 3), lambda s: s["t"]).alias("examples")
     )
     out = warnings.join(picked, ["level", "series_key", "warn_date"], "left")
+    for name, kind in (("term", "string"), ("term_examples", "array<string>")):
+        if name not in out.columns:   # warnings of the count series only
+            out = out.withColumn(name, F.lit(None).cast(kind))
     parts = F.split("series_key", r"\|")
     one = F.size(parts) == 1
     # Rounded: a float's 16 fraction digits are, to a PII scanner, a bank card number.
     evidence = F.to_json(F.struct(
         F.round("count", 4).alias("count"), F.round("baseline", 4).alias("baseline"),
-        F.round("sigma", 4).alias("sigma"), F.round("z", 4).alias("z"), F.col("recent14").alias("last_14_days")
+        F.round("sigma", 4).alias("sigma"), F.round("z", 4).alias("z"), F.col("recent14").alias("last_14_days"),
+        F.col("term"),
     ))
     return out.select(
         "warn_date",
@@ -78,7 +103,7 @@ def with_evidence(warnings: DataFrame, orders: DataFrame, levels: tuple[str, ...
         F.col("sigma").cast("double").alias("sigma"), F.col("z").cast("double").alias("z"),
         F.col("score").cast("double").alias("score"),
         evidence.alias("evidence_json"),
-        F.coalesce(F.col("examples"), F.array().cast("array<string>")).alias("examples"),
+        F.coalesce(F.col("term_examples"), F.col("examples"), F.array().cast("array<string>")).alias("examples"),
         "status",
     )
 

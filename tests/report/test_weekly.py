@@ -27,11 +27,13 @@ def tables(spark):
     ).withColumn("first_date", F.lit(WEEK)).withColumn("last_date", F.lit(WEEK))
     warn = spark.createDataFrame(
         [(WEEK, "burst:street_l3:990102001|030101:x", "burst", "street_l3", "990102001|030101", 14.0, 9.1,
-          ["供水主管爆裂，整条街停水"]),
+          ["供水主管爆裂，整条街停水"], '{"count":14.0}'),
          (WEEK + dt.timedelta(days=1), "new_issue:street_l3:990103002|030301:x", "new_issue", "street_l3",
-          "990103002|030301", 5.0, 6.0, ["燃气管道破裂"])],
+          "990103002|030301", 5.0, 6.0, ["燃气管道破裂"], '{"count":5.0}'),
+         (WEEK + dt.timedelta(days=2), "new_text:city_l3:060201:x", "new_text", "city_l3", "060201", 6.0, 4.2,
+          ["悦体健身闭店，预付卡无法退费"], '{"count":6.0,"term":"体健身闭"}')],
         "warn_date date, episode_id string, kind string, level string, series_key string, count double, "
-        "score double, examples array<string>",
+        "score double, examples array<string>, evidence_json string",
     )
     fc = spark.createDataFrame(
         [("city_l2:0301", WEEK - dt.timedelta(days=1), WEEK + dt.timedelta(days=k), k + 1, "gbt", 10.0, 6.0, 14.0)
@@ -54,6 +56,9 @@ def test_report_renders_and_is_published(tables, s3_settings):
     for heading in ("每周一议", "类案 Top（按规模）", "新发问题", "未诉先办预警", "预测与实际", "部门办理情况"):
         assert heading in page
     assert "力健健身、预付卡、退费" in page and "供水主管爆裂" in page
+    new_issues = page.split("三、新发问题")[1].split("四、")[0]
+    assert "新发文本聚集" in new_issues and "体健身闭" in new_issues and "悦体健身闭店" in new_issues
+    assert "燃气管道破裂" in new_issues and "供水主管爆裂" not in new_issues
     assert page.count("data:image/png;base64,") >= 3
     png = (folder / "page.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -48,6 +48,9 @@ def test_warning_run_writes_gold_and_scores(spark, lake):
     assert gold.count() == out["rows"] > 0
     assert gold.where(F.col("warn_date") < d0).count() == 0
     assert out["evaluation"]["recall_by_type"]["water_main_break"] == 1.0
+    assert out["evaluation"]["recall_by_type"]["class_case_prepaid"] == 1.0
+    text = gold.where(F.col("kind") == "new_text").orderBy("warn_date").first()
+    assert text["category_code"] == "060201" and '"term":"' in text["evidence_json"]
     again = run(d0, d1, settings=own)  # idempotent: the days are replaced, not appended
     assert cat.read(spark, "gold_early_warning").count() == again["rows"] == out["rows"]
 
