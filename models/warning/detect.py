@@ -14,9 +14,10 @@ Three detectors, each per series level (``street_l3``, ``district_l2``, ``city_l
 And one over the text (:func:`new_text`, level ``city_l3``): a *text cluster with no history* — a
 new phrase: at least ``text_terms_min`` character 4-grams of one category, each found in
 ``>= text_n_new`` orders from ``>= text_streets_min`` streets in the last 3 days and in none of the 8
-weeks before them (or one such 4-gram in twice as many orders: a short new name in people's own words). It finds what no count series can: a class of cases spread
-thinly over the city (a gym chain closing: a few members per street, every street), or a new kind of
-problem inside a busy category.
+weeks before them (or one such 4-gram in twice as many orders: a short new name in people's own
+words). It finds what no count series can: a class of cases spread thinly over the city (a gym
+chain closing: a few members per street, every street), or a new kind of problem inside a busy
+category.
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
     Args:
         docs: one row per order: ``ds`` (accept date, from ``date_from`` minus 8 weeks and 3 days),
             ``street_code``, ``category_code`` (L3), ``accept_time``, ``example`` (redacted text) and
-            ``terms`` (its distinct character 4-grams, without place names and :data:`TEXT_DROP`).
+            ``terms`` (its distinct character 4-grams, without :data:`TEXT_DROP`; see
+            ``models.warning.job.text_documents``).
 
     A day warns at most once per L3 category: the term found in most orders (then the alphabetically
     first), filed under the category most of its orders carry; ``count`` is that term's orders in the
@@ -180,7 +182,8 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
         & F.col("dn").between(first_dn, last_dn)
     )
     # the orders behind each fresh (term, day): those of the term in the day's 3-day window
-    window_hits = hits.join(F.broadcast(fresh.select("term", F.col("dn").alias("warn_dn"))), "term").where(F.col("dn").between(F.col("warn_dn") - 2, F.col("warn_dn")))
+    window_hits = hits.join(F.broadcast(fresh.select("term", F.col("dn").alias("warn_dn"))), "term").where(
+        F.col("dn").between(F.col("warn_dn") - 2, F.col("warn_dn")))
     by_cat = window_hits.groupBy("term", "warn_dn", "category_code").agg(F.count(F.lit(1)).alias("n_cat"))
     top_cat = by_cat.withColumn("r", F.row_number().over(
         Window.partitionBy("term", "warn_dn").orderBy(F.desc("n_cat"), "category_code"))).where("r = 1")
