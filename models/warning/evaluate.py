@@ -57,10 +57,12 @@ def score(warnings: DataFrame, gt_incidents: DataFrame, date_from: dt.date, date
     """Recall, precision (by warning episode) and median lead time against the planted incidents.
 
     Incidents count when they start inside ``[date_from + warmup_days, date_to]`` (the detectors need
-    ``warmup_days`` of history); warnings count when dated in ``[date_from + warmup_days, date_to]``.
+    ``warmup_days`` of history); warnings count when dated in ``[date_from + warmup_days, date_to]``, and
+    are true when they match any planted incident, also one that began before the window.
     """
     first = date_from + dt.timedelta(days=warmup_days)
-    inc = incidents_frame(gt_incidents).where(F.col("start_date").between(F.lit(first), F.lit(date_to))).cache()
+    every = incidents_frame(gt_incidents).cache()
+    inc = every.where(F.col("start_date").between(F.lit(first), F.lit(date_to))).cache()
     warn = warnings.where(F.col("warn_date").between(F.lit(first), F.lit(date_to))).cache()
     pairs = match(warn, inc).cache()
     found = pairs.groupBy("incident_id", "type", "start_date").agg(F.min("warn_date").alias("first_warn"))
@@ -71,7 +73,8 @@ def score(warnings: DataFrame, gt_incidents: DataFrame, date_from: dt.date, date
     for r in leads:
         by_type_found[r["type"]] = by_type_found.get(r["type"], 0) + 1
     episodes = warn.select("episode_id").distinct().count()
-    true_eps = pairs.select("episode_id").distinct().count()
+    # a warning about an incident that began before the window is still true (not a false alarm)
+    true_eps = match(warn, every).select("episode_id").distinct().count()
     lead_values = sorted(r["lead"] for r in leads)
     median_lead = (
         float((lead_values[(len(lead_values) - 1) // 2] + lead_values[len(lead_values) // 2]) / 2)

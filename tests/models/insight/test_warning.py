@@ -124,3 +124,23 @@ def test_episode_status(spark):
         (d + dt.timedelta(days=9), "burst:street_l3:k:20250310", "new"),
     ], "warn_date date, episode_id string, status string")
     assertDataFrameEqual(got, expected)
+
+
+def test_score_counts_a_warning_of_an_incident_begun_before_the_window_as_true(spark):
+    d = dt.date(2025, 6, 1)
+    gt = spark.createDataFrame([
+        ("INC-OLD", "slow_building_noise", "050101", "990106", "990106001",
+         dt.datetime(2025, 5, 20, 21), dt.datetime(2025, 6, 20, 23)),
+        ("INC-NEW", "water_main_break", "030101", "990102", "990102001",
+         dt.datetime(2025, 6, 5, 6), dt.datetime(2025, 6, 5, 22)),
+    ], "incident_id string, type string, category_l3_code string, district_code string, street_code string, "
+       "start_time timestamp, end_time timestamp")
+    warnings = spark.createDataFrame([
+        (d + dt.timedelta(days=3), "e-old", "slow_trend", "street_l3", "990106001|050101"),
+        (d + dt.timedelta(days=4), "e-new", "burst", "street_l3", "990102001|030101"),
+        (d + dt.timedelta(days=4), "e-false", "burst", "street_l3", "990104001|020101"),
+    ], "warn_date date, episode_id string, kind string, level string, series_key string")
+    m = score(warnings, gt, d, d + dt.timedelta(days=29), warmup_days=0)
+    assert (m["incidents"], m["detected"], m["recall"]) == (1, 1, 1.0)   # INC-OLD began before the window
+    assert (m["warning_episodes"], m["true_episodes"]) == (3, 2)
+    assert m["precision"] == pytest.approx(2 / 3)
