@@ -28,9 +28,8 @@ def documents(orders: DataFrame, place_names: list[str] | None = None) -> DataFr
     orders in clusters from 39 % to 34 %). The near-duplicate shingles keep them (the same place is
     evidence of the same event for 并单).
     """
-    body = F.concat_ws("。", F.coalesce("title", F.lit("")), F.coalesce("content_redacted", F.lit("")))
     docs = orders.select(
-        F.col("order_id").alias("doc_id"), body.alias("text"), "accept_time", "district_code",
+        F.col("order_id").alias("doc_id"), text.order_text().alias("text"), "accept_time", "district_code",
         F.col("category_l2_code").alias("group_key"), F.col("category_l3_code").alias("category_code"),
     )
     return text.cluster_terms(text.shingles(docs), drop=text.names_pattern(place_names or []))

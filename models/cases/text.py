@@ -6,11 +6,16 @@ import re
 from collections.abc import Iterable
 
 from pyspark.ml.feature import NGram
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 #: placeholders the redaction pass leaves in text ([姓名], [手机号], …) and boilerplate place prefixes
 _NOISE = r"\[[^\]]{1,8}\]|[A-Za-z]\d*[市区县]"
+
+
+def order_text() -> Column:
+    """An order's title and redacted text as one string (the text both 类案 and new-text warnings read)."""
+    return F.concat_ws("。", F.coalesce("title", F.lit("")), F.coalesce("content_redacted", F.lit("")))
 
 
 def names_pattern(names: Iterable[str]) -> str | None:
