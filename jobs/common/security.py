@@ -42,12 +42,22 @@ ADDRESS_DETAIL_RE = (
     r"|(?:[0-9一二三四五六七八九十百零]+(?:号楼|栋|幢|座)[0-9一二三四五六七八九十]*(?:单元)?[0-9]*(?:室|号|户)?)"
     r"|(?:[\p{IsHan}]{1,10}(?:路|街|大街|大道|巷|弄)[0-9]+号(?:院|楼)?(?:[0-9]+(?:号楼|栋|单元|室))*)"
 )
-#: names introduced by the usual phrases (我叫张伟 / 姓李 / 王先生 / 联系人刘芳 …).
+#: names introduced by the usual phrases (我叫张伟 / 姓名：李娜 / 联系人刘芳 …). The phrase is captured and put
+#: back (``$1``) rather than matched by a lookbehind: a 16-way lookbehind tried at every character was 2.5× slower.
 NAME_CONTEXT_RE = (
-    r"(?<=我叫|我是|本人|姓名|姓名:|姓名：|联系人|联系人:|联系人：|联系|致电|来电人|市民|业主|居民|投诉人|反映人)"
+    r"(我叫|我是|本人|姓名[:：]?|联系人[:：]?|联系|致电|来电人|市民|业主|居民|投诉人|反映人)"
     r"[\p{IsHan}]{2,3}(?=[，,。；;、\s]|$|先生|女士|反映|来电|投诉|咨询|称|说|的)"
 )
 NAME_TITLE_RE = r"[\p{IsHan}](?:先生|女士|老师|师傅|阿姨|大爷|大妈)"
+
+# Cheap necessary conditions, checked before the expensive patterns: a text that cannot match is left
+# alone. Measured on 100 k generated orders, redaction took 14.5 s before the guards and the name change.
+#: every ID, bank card and phone pattern contains four consecutive digits.
+NUMBER_GUARD_RE = r"[0-9]{4}"
+#: the second character of a plate is a capital letter.
+PLATE_GUARD_RE = r"[A-HJ-NP-Z]"
+#: every detailed-address alternative contains a number followed by 号/栋/幢/座.
+ADDRESS_GUARD_RE = r"[0-9一二三四五六七八九十百零][号栋幢座]"
 
 TOKENS = {
     "id": "[身份证号]",
@@ -155,14 +165,19 @@ def redact_text(col: Column | str, names: list[Column] | None = None) -> Column:
             occurrence in the text becomes ``[姓名]`` besides the context patterns.
     """
     c = F.col(col) if isinstance(col, str) else col
-    out = F.regexp_replace(c, ID_CARD_RE, TOKENS["id"])
-    out = F.regexp_replace(out, BANK_CARD_RE, TOKENS["bank"])
-    out = F.regexp_replace(out, PHONE_RE, TOKENS["phone"])
-    out = F.regexp_replace(out, PLATE_RE, TOKENS["plate"])
-    out = F.regexp_replace(out, ADDRESS_DETAIL_RE, TOKENS["address"])
+    numbers = F.regexp_replace(F.regexp_replace(F.regexp_replace(c, ID_CARD_RE, TOKENS["id"]),
+                                                BANK_CARD_RE, TOKENS["bank"]), PHONE_RE, TOKENS["phone"])
+    out = _when_contains(c, NUMBER_GUARD_RE, numbers)
+    out = _when_contains(out, PLATE_GUARD_RE, F.regexp_replace(out, PLATE_RE, TOKENS["plate"]))
+    out = _when_contains(out, ADDRESS_GUARD_RE, F.regexp_replace(out, ADDRESS_DETAIL_RE, TOKENS["address"]))
     for name in names or []:
         usable = F.length(F.trim(name)) >= 2
         out = F.when(usable, F.replace(out, F.trim(name), F.lit(TOKENS["name"]))).otherwise(out)
-    out = F.regexp_replace(out, NAME_CONTEXT_RE, TOKENS["name"])
+    out = F.regexp_replace(out, NAME_CONTEXT_RE, "$1" + TOKENS["name"])
     out = F.regexp_replace(out, NAME_TITLE_RE, TOKENS["name"])
     return out
+
+
+def _when_contains(text: Column, guard: str, replaced: Column) -> Column:
+    """``replaced`` where ``text`` matches ``guard``, else ``text`` unchanged (null stays null)."""
+    return F.when(text.rlike(guard), replaced).otherwise(text)

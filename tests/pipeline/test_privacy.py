@@ -38,6 +38,27 @@ def test_redaction_tokens(spark):
     assert got == ("我叫[姓名]，手机[手机号]，身份证[身份证号]，银行卡[银行卡号]，车牌[车牌号]，[详细地址]，[姓名]也来过")
 
 
+def test_redaction_guards_keep_plain_text_and_still_catch_each_kind(spark):
+    # The guards skip a pattern when its necessary condition is absent: these rows check both sides.
+    rows = [
+        ("路灯不亮已经三天了，晚上出行很不方便。",),  # nothing to redact
+        ("联系人：张伟，电话138 1234 5678",),  # grouped mobile: only 4 digits in a row
+        ("京B12345停在消防通道",),  # plate with no other capital letter
+        ("幸福路12号院噪声扰民",),  # street-number address
+        ("3月5号以后一直停水",),  # passes the address guard but is a date, not an address
+        (None,),
+    ]
+    got = [r[0] for r in spark.createDataFrame(rows, "t string").select(S.redact_text("t")).collect()]
+    assert got == [
+        "路灯不亮已经三天了，晚上出行很不方便。",
+        "联系人：[姓名]，电话[手机号]",
+        "[车牌号]停在消防通道",
+        "[详细地址]噪声扰民",
+        "3月5号以后一直停水",
+        None,
+    ]
+
+
 def test_scanner_fires_on_a_planted_leak(spark):
     clean = spark.createDataFrame([("138****5678", "a" * 64, ["标签"])], "m string, h string, tags array<string>")
     assert scan_frame(clean) == {}
