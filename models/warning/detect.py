@@ -11,6 +11,14 @@ Three detectors, each per series level (``street_l3``, ``district_l2``, ``city_l
 - ``slow_trend``: the last 14 days against the 8 weeks before them (Poisson tail on the 14-day sum),
   with the last week above the week before.
 
+Each count series is compared with the movement of its parent (:data:`PARENT`) at the same time,
+the series itself left out: a street's L3 with the city's L3, a district's L2 with the city's L2, a
+city L3 with its L2's sibling categories. What moves the whole parent — the heating season arriving,
+the summer rains, Spring Festival, a make-up working Saturday, the long-term trend — scales the
+series' baseline instead of raising a warning; what moves one street, one district or one category
+alone still does. The factor is ``(parent now + k) / (parent baseline + k)`` with ``k =
+parent_prior``, so a sparse parent (a small city) barely moves it.
+
 And one over the text (:func:`new_text`, level ``city_l3``): a *text cluster with no history* — a
 new phrase: at least ``text_terms_min`` character 4-grams of one category, each found in
 ``>= text_n_new`` orders from ``>= text_streets_min`` streets in the last 3 days and in none of the 8
@@ -23,12 +31,21 @@ category.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 BASELINE_WEEKS = 8
+
+#: level → (parent level, the parent's key from the series key). A parent series is the sum of its
+#: children, so "the parent without this series" is the parent minus the series.
+PARENT: dict[str, tuple[str, Callable[[Column], Column]]] = {
+    "street_l3": ("city_l3", lambda key: F.split(key, r"\|").getItem(1)),
+    "district_l2": ("city_l2", lambda key: F.split(key, r"\|").getItem(1)),
+    "city_l3": ("city_l2", lambda key: F.substring(key, 1, 4)),
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,7 @@ class WarningConfig:
     text_n_new: int = 4          # orders with the new term in the last 3 days
     text_streets_min: int = 3    # streets they come from
     text_terms_min: int = 3      # new 4-grams of one category that day (a phrase of 6+ characters)
+    parent_prior: float = 30.0   # pseudo-orders that pull a small parent's movement factor towards 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -104,31 +122,44 @@ def baseline(series: DataFrame) -> DataFrame:
     return out.withColumn("mu", med).withColumn("mad", mad).drop("sw_hist")
 
 
-def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFrame:
+def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
+           parent: DataFrame | None = None, level: str | None = None) -> DataFrame:
     """Warnings of every kind for the days in ``[date_from, date_to]`` (the series start earlier).
+
+    Args:
+        series: complete daily grids of one level (``level, series_key, series_id, ds, y``).
+        parent: the daily grids of the parent level (:data:`PARENT`) over the same days; without
+            it the baselines are not adjusted for the parent's movement.
+        level: the series' level (a key of :data:`PARENT`), needed with ``parent``.
 
     Returns:
         ``warn_date, kind, level, series_key, count, baseline, sigma, z, score, recent14``.
     """
     b = baseline(series).where(F.col("ds").between(F.lit(date_from), F.lit(date_to)))
+    day_factor, growth14 = F.lit(1.0), F.lit(1.0)
+    if parent is not None:
+        if level not in PARENT:
+            raise ValueError(f"level {level!r} has no parent level; choose one of {sorted(PARENT)}")
+        b, day_factor, growth14 = _with_parent_movement(b, parent, PARENT[level][1], cfg, date_from, date_to)
     full_hist = F.col("days_hist") >= 7 * BASELINE_WEEKS
     n_min = F.when(F.col("level").startswith("street"), cfg.n_min_street).otherwise(cfg.n_min_district)
-    lam = F.greatest(F.col("mu"), F.col("mean56"), F.lit(0.05))
+    expected = F.col("mu") * day_factor
+    lam = F.greatest(expected, F.col("mean56") * day_factor, F.lit(0.05))
     sigma = F.greatest(1.4826 * F.col("mad"), F.sqrt(lam), F.lit(1.0))
-    z = (F.col("y") - F.col("mu")) / sigma
+    z = (F.col("y") - expected) / sigma
     p_burst = poisson_tail_log10(F.col("y"), lam)
     burst = b.where(full_hist & (F.col("y") >= n_min)).select(
-        "*", z.alias("z"), p_burst.alias("score"), sigma.alias("sigma"), lam.alias("lam")
+        "*", z.alias("z"), p_burst.alias("score"), sigma.alias("sigma"), lam.alias("lam"), expected.alias("expected")
     ).where((F.col("z") >= cfg.z_min) & (F.col("score") >= cfg.p_min)).select(
         F.col("ds").alias("warn_date"), F.lit("burst").alias("kind"), "level", "series_key",
-        F.col("y").alias("count"), F.col("mu").alias("baseline"), "sigma", "z", "score", "recent14",
+        F.col("y").alias("count"), F.col("expected").alias("baseline"), "sigma", "z", "score", "recent14",
     )
     new = b.where(full_hist & (F.col("sum56") == 0) & (F.col("sum3") >= cfg.n_new)).select(
         F.col("ds").alias("warn_date"), F.lit("new_issue").alias("kind"), "level", "series_key",
         F.col("sum3").alias("count"), F.lit(0.0).alias("baseline"), F.lit(1.0).alias("sigma"),
         F.col("sum3").alias("z"), poisson_tail_log10(F.col("sum3"), F.lit(3 * 0.05)).alias("score"), "recent14",
     )
-    lam14 = F.greatest(F.col("mean_before14") * 14.0, F.lit(0.5))
+    lam14 = F.greatest(F.col("mean_before14") * 14.0 * growth14, F.lit(0.5))
     slow_ok = (
         (F.col("days_before14") >= 7 * BASELINE_WEEKS)
         & (F.col("sum14") >= cfg.slow_n_min)
@@ -142,6 +173,27 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
         ((F.col("sum14") - F.col("lam14")) / F.sqrt("lam14")).alias("z"), "score", "recent14",
     )
     return burst.unionByName(new).unionByName(slow)
+
+
+def _with_parent_movement(b: DataFrame, parent: DataFrame, key_of: Callable[[Column], Column],
+                          cfg: WarningConfig, date_from, date_to) -> tuple[DataFrame, Column, Column]:
+    """Join each series day with its parent's (the series left out); return the frame, the day factor
+    (parent today against its same-weekday median) and the 14-day growth (parent's last 14 days
+    against its 8 weeks before them), both shrunk towards 1 by ``cfg.parent_prior`` and kept in [¼, 4].
+    """
+    pb = baseline(parent).where(F.col("ds").between(F.lit(date_from), F.lit(date_to))).select(
+        F.col("series_key").alias("parent_key"), "ds", F.col("y").alias("p_y"), F.col("mu").alias("p_mu"),
+        F.col("sum14").alias("p_sum14"), F.col("mean_before14").alias("p_before14"))
+    joined = b.withColumn("parent_key", key_of(F.col("series_key"))).join(pb, ["parent_key", "ds"], "left")
+    k = F.lit(cfg.parent_prior)
+
+    def factor(now: Column, usual: Column) -> Column:
+        f = (F.greatest(now, F.lit(0.0)) + k) / (F.greatest(usual, F.lit(0.0)) + k)
+        return F.least(F.greatest(F.coalesce(f, F.lit(1.0)), F.lit(0.25)), F.lit(4.0))
+
+    day = factor(F.col("p_y") - F.col("y"), F.col("p_mu") - F.col("mu"))
+    growth = factor(F.col("p_sum14") - F.col("sum14"), (F.col("p_before14") - F.col("mean_before14")) * 14.0)
+    return joined, day, growth
 
 
 #: what a new-text term may not be made of: digits and Latin letters (dates, amounts, plates and ids
@@ -168,13 +220,15 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
     """
     day = F.unix_date("ds")
     hits = docs.select("ds", day.alias("dn"), "street_code", "category_code", "accept_time", "example",
-                       F.explode("terms").alias("term"))
-    per_day = hits.groupBy("term", "dn").agg(F.count(F.lit(1)).alias("n"))
-    by_term = Window.partitionBy("term").orderBy("dn")
+                       F.explode("terms").alias("term")).withColumn("term_hash", F.xxhash64("term"))
+    # counted and windowed by a 64-bit hash of the term: a city's year is ~10^9 (term, order) pairs, and
+    # longs shuffle and sort much cheaper than strings (a collision would only merge two terms' counts)
+    per_day = hits.groupBy("term_hash", "dn").agg(F.count(F.lit(1)).alias("n"))
+    by_term = Window.partitionBy("term_hash").orderBy("dn")
     hist_days = 7 * BASELINE_WEEKS
     first_dn, last_dn = F.unix_date(F.lit(date_from)), F.unix_date(F.lit(date_to))
     fresh = per_day.select(
-        "term", "dn",
+        "term_hash", "dn",
         F.sum("n").over(by_term.rangeBetween(-2, 0)).alias("sum3"),
         F.sum("n").over(by_term.rangeBetween(-2 - hist_days, -3)).alias("hist"),
     ).where(
@@ -182,7 +236,7 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
         & F.col("dn").between(first_dn, last_dn)
     )
     # the orders behind each fresh (term, day): those of the term in the day's 3-day window
-    window_hits = hits.join(F.broadcast(fresh.select("term", F.col("dn").alias("warn_dn"))), "term").where(
+    window_hits = hits.join(F.broadcast(fresh.select("term_hash", F.col("dn").alias("warn_dn"))), "term_hash").where(
         F.col("dn").between(F.col("warn_dn") - 2, F.col("warn_dn")))
     by_cat = window_hits.groupBy("term", "warn_dn", "category_code").agg(F.count(F.lit(1)).alias("n_cat"))
     top_cat = by_cat.withColumn("r", F.row_number().over(

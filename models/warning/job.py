@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from jobs.common.config import Settings
 from models.cases import text as case_text
 from models.forecast.series import LEVELS, daily_counts, valid_orders
-from models.warning.detect import BASELINE_WEEKS, TEXT_DROP, WarningConfig, detect, episodes, new_text
+from models.warning.detect import BASELINE_WEEKS, PARENT, TEXT_DROP, WarningConfig, detect, episodes, new_text
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,15 @@ def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: Warnin
     cfg = cfg or WarningConfig()
     start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
     found = None
+    grids: dict[str, DataFrame] = {}
+
+    def grid(level: str) -> DataFrame:
+        if level not in grids:
+            grids[level] = daily_counts(orders, level, start, date_to)
+        return grids[level]
+
     for level in levels:
-        series = daily_counts(orders, level, start, date_to)
-        part = detect(series, cfg, date_from, date_to)
+        part = detect(grid(level), cfg, date_from, date_to, parent=grid(PARENT[level][0]), level=level)
         found = part if found is None else found.unionByName(part)
     found = found.unionByName(new_text(text_documents(orders), cfg, date_from, date_to),
                               allowMissingColumns=True)

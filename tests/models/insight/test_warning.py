@@ -144,3 +144,34 @@ def test_score_counts_a_warning_of_an_incident_begun_before_the_window_as_true(s
     assert (m["incidents"], m["detected"], m["recall"]) == (1, 1, 1.0)   # INC-OLD began before the window
     assert (m["warning_episodes"], m["true_episodes"]) == (3, 2)
     assert m["precision"] == pytest.approx(2 / 3)
+
+
+def test_a_rise_of_the_whole_parent_is_not_a_street_warning_but_one_street_alone_is(spark):
+    from models.warning.detect import WarningConfig, detect
+
+    d0, days, onset = dt.date(2025, 8, 1), 90, 84
+    streets = [f"S{i:02d}" for i in range(1, 21)]
+    rows = []
+    for i in range(days):
+        ds = d0 + dt.timedelta(days=i)
+        for s in streets:
+            # 030401 供暖: the heating season arrives everywhere at once; 050101: only S01 gets noisy
+            rows.append(("street_l3", f"{s}|030401", ds, 35.0 if i >= onset else 10.0))
+            rows.append(("street_l3", f"{s}|050101", ds, 35.0 if i >= onset and s == "S01" else 10.0))
+    street = spark.createDataFrame(rows, "level string, series_key string, ds date, y double").withColumn(
+        "series_id", F.concat(F.col("level"), F.lit(":"), F.col("series_key"))).cache()
+    city_l3 = street.groupBy(F.split("series_key", r"\|").getItem(1).alias("series_key"), "ds").agg(
+        F.sum("y").alias("y")).select(F.lit("city_l3").alias("level"), "series_key",
+                                      F.concat(F.lit("city_l3:"), F.col("series_key")).alias("series_id"), "ds", "y")
+    first, last = d0 + dt.timedelta(days=onset), d0 + dt.timedelta(days=days - 1)
+
+    def warned(parent):
+        got = detect(street, WarningConfig(), first, last, parent=parent, level="street_l3" if parent else None)
+        return {(r["kind"], r["series_key"]) for r in got.select("kind", "series_key").distinct().collect()}
+
+    plain = warned(None)
+    assert {("burst", "S05|030401"), ("slow_trend", "S05|030401"), ("burst", "S01|050101")} <= plain
+    relative = warned(city_l3)
+    assert not {k for k in relative if k[1].endswith("030401")}, relative
+    assert {("burst", "S01|050101"), ("slow_trend", "S01|050101")} <= relative
+    assert not {k for k in relative if k[1].endswith("050101") and k[1] != "S01|050101"}
