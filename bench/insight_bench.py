@@ -20,8 +20,14 @@ Sections (``--only`` picks some):
   ``dwd_work_order`` (the recorded, noisy category; text redacted with the pipeline's own redaction;
   void and malicious orders invalid), because a 10 M-order silver is not built on this machine in one
   session; everything after that — detection over every day, episodes, scoring — is the daily job's code.
+- ``truth_forecast`` (not in the default set): the same city's forecast series (district × L1, city × L2)
+  in the rolling-origin backtest (4 windows × 28 days): MASE / sMAPE per model family against
+  seasonal-naive.
 
-Run: ``.venv/bin/python bench/insight_bench.py [--only real_forecast,real_cases,planted,lake_cases]``.
+``MINSHENG_BENCH_TAG`` (e.g. ``10m``) is added to the result file's name when one figure is measured on
+several cities.
+
+Run: ``.venv/bin/python bench/insight_bench.py [--only real_forecast,real_cases,planted,lake_cases,…]``.
 The real data is read from ``../shared/data/real/tipdm2020`` and never copied.
 """
 
@@ -166,7 +172,9 @@ def lake_cases(spark) -> dict:
             "planted": quality, "incidents": incidents}
 
 
-def truth_warnings(spark) -> dict:
+def _truth_city(spark):
+    """The catalogue of the generated city in ``MINSHENG_BENCH_TRUTH`` and its true orders shaped as
+    ``dwd_work_order`` (shaped once, kept in the folder), with the seconds the shaping took (None when kept)."""
     import dataclasses
 
     from pyspark.sql import functions as F
@@ -174,14 +182,14 @@ def truth_warnings(spark) -> dict:
     from jobs.common.catalogue import Catalogue
     from jobs.common.config import load_settings
     from jobs.common.security import redact_text
-    from models.warning.evaluate import score
-    from models.warning.job import LOOKBACK_DAYS, compute
 
     root = os.environ["MINSHENG_BENCH_TRUTH"].rstrip("/")
     cat = Catalogue(dataclasses.replace(load_settings(), lake_uri=f"{root}/lake",
                                         ground_truth_uri=f"{root}/ground_truth"))
     shaped = f"{root}/bench_silver_shaped"
+    seconds_shaping = None
     if not Path(shaped, "_SUCCESS").exists():
+        t = time.time()
         gt = cat.read(spark, "gt_orders")
         gt.select(
             F.col("source_order_id").alias("order_id"), "source_order_id", "accept_time",
@@ -191,7 +199,38 @@ def truth_warnings(spark) -> dict:
             redact_text(F.col("content"), [F.col("caller_name")]).alias("content_redacted"),
             (F.col("t_void").isNull() & ~F.col("handling_path_code").eqNullSafe("06")).alias("is_valid"),
         ).write.mode("overwrite").parquet(shaped)
-    orders = spark.read.parquet(shaped)
+        seconds_shaping = round(time.time() - t, 1)
+    return cat, spark.read.parquet(shaped), seconds_shaping
+
+
+def truth_forecast(spark) -> dict:
+    """Rolling-origin backtest (4 × 28 days) of every model family on a generated city's series."""
+    from pyspark.sql import functions as F
+
+    from models.forecast import backtest
+    from models.forecast.features import calendar_days
+    from models.forecast.job import build_series
+
+    cat, orders, _ = _truth_city(spark)
+    first, last = orders.agg(F.min("accept_date"), F.max("accept_date")).first()
+    series = build_series(orders, first, last).cache()
+    calendar = cat.read(spark, "ref_calendar") if cat.exists(spark, "ref_calendar") else None
+    days = calendar_days(calendar, spark, first, last + dt.timedelta(days=60)).cache()
+    t = time.time()
+    _, res = backtest.run_backtest(series, days, horizon=28, windows=4, families=("gbt", "ets", "mstl"))
+    return {"orders": orders.count(), "days": f"{first}..{last}", "series": series.select("series_id").distinct().count(),
+            "horizon": 28, "windows": 4, "origins": res["origins"], "by_level": res["summary"],
+            "seconds": round(time.time() - t, 1),
+            "note": "the generator's true orders shaped as silver (recorded category), not a silver built by the pipeline"}
+
+
+def truth_warnings(spark) -> dict:
+    from pyspark.sql import functions as F
+
+    from models.warning.evaluate import score
+    from models.warning.job import LOOKBACK_DAYS, compute
+
+    cat, orders, seconds_shaping = _truth_city(spark)
     first, last = orders.agg(F.min("accept_date"), F.max("accept_date")).first()
     date_from = first + dt.timedelta(days=LOOKBACK_DAYS)
     t = time.time()
@@ -206,7 +245,7 @@ def truth_warnings(spark) -> dict:
         by_kind[kind] = {k: m[k] for k in ("detected", "warning_episodes", "true_episodes", "precision",
                                            "median_lead_days")}
     return {"orders": orders.count(), "window": f"{date_from}..{last}", "warning_rows": n,
-            "seconds_warnings": seconds, "scored": metrics, "by_kind": by_kind,
+            "seconds_warnings": seconds, "seconds_shaping_with_redaction": seconds_shaping, "scored": metrics, "by_kind": by_kind,
             "note": "the generator's true orders shaped as silver (recorded category, redacted text), not a silver "
                     "built by the pipeline"}
 
@@ -224,10 +263,12 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in args.only.split(","):
         fig = {"real_forecast": real_forecast, "real_cases": real_cases, "planted": planted,
-               "lake_cases": lake_cases, "truth_warnings": truth_warnings}[name](spark)
+               "lake_cases": lake_cases, "truth_warnings": truth_warnings, "truth_forecast": truth_forecast}[name](spark)
         fig["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         fig["machine"] = f"{os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f})"
-        path = RESULTS / f"insight_{name}.json"
+        # MINSHENG_BENCH_TAG names the city when one figure is measured on several (60k, 10m)
+        tag = os.environ.get("MINSHENG_BENCH_TAG")
+        path = RESULTS / (f"insight_{name}_{tag}.json" if tag else f"insight_{name}.json")
         path.write_text(json.dumps(fig, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
         print(f"{name}: {json.dumps(fig, ensure_ascii=False, default=str)[:400]}")
     spark.stop()
