@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pyspark.ml.feature import NGram
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -52,28 +51,31 @@ def normalise(text, drop: str | None = None):
     return F.regexp_replace(F.lower(cleaned), r"[^\p{IsHan}a-z0-9]", "")
 
 
-def _with_chars(docs: DataFrame, text_col: str, drop: str | None) -> DataFrame:
-    """Add ``_chars``: the characters of the normalised text (see :func:`normalise`)."""
-    return docs.withColumn("_norm", normalise(F.col(text_col), drop)).withColumn(
-        "_chars", F.when(F.length("_norm") > 0, F.split("_norm", "")).otherwise(F.array().cast("array<string>"))
-    ).drop("_norm")
+def _with_norm(docs: DataFrame, text_col: str, drop: str | None) -> DataFrame:
+    """Add ``_norm``: the normalised text (see :func:`normalise`)."""
+    return docs.withColumn("_norm", normalise(F.col(text_col), drop))
 
 
-def _ngrams(chars: DataFrame, n: int, out_col: str) -> DataFrame:
-    """Add ``out_col``: the distinct ``n``-grams of ``_chars``."""
-    grams = NGram(n=n, inputCol="_chars", outputCol="_grams").transform(chars)
-    return grams.withColumn(out_col, F.array_distinct(F.transform("_grams", lambda g: F.regexp_replace(g, " ", ""))))\
-        .drop("_grams")
+def _ngrams(docs: DataFrame, n: int, out_col: str) -> DataFrame:
+    """Add ``out_col``: the distinct character ``n``-grams of ``_norm``, in order of first occurrence.
+
+    Cut with ``substring`` straight from the string: splitting it into characters, joining them in
+    Spark ML's ``NGram`` and removing the separators again took twice as long on generated orders.
+    """
+    length = F.length("_norm")
+    grams = F.transform(F.sequence(F.lit(1), length - (n - 1)), lambda i: F.substring("_norm", i, n))
+    return docs.withColumn(out_col, F.when(length >= n, F.array_distinct(grams))
+                           .otherwise(F.array().cast("array<string>")))
 
 
 def shingles(docs: DataFrame, n: int = 4, text_col: str = "text", out_col: str = "shingles",
              drop: str | None = None) -> DataFrame:
     """Add ``out_col``: the distinct character ``n``-grams of the normalised text (see :func:`normalise`)."""
-    return _ngrams(_with_chars(docs, text_col, drop), n, out_col).drop("_chars")
+    return _ngrams(_with_norm(docs, text_col, drop), n, out_col).drop("_norm")
 
 
 def cluster_terms(docs: DataFrame, text_col: str = "text", drop: str | None = None) -> DataFrame:
     """Add ``terms``: the character 3- and 4-grams (a named entity yields several shared terms) of the
     text without what ``drop`` matches (normalised once for both)."""
-    grams = _ngrams(_ngrams(_with_chars(docs, text_col, drop), 3, "_g3"), 4, "_g4")
-    return grams.withColumn("terms", F.array_union("_g3", "_g4")).drop("_g3", "_g4", "_chars")
+    grams = _ngrams(_ngrams(_with_norm(docs, text_col, drop), 3, "_g3"), 4, "_g4")
+    return grams.withColumn("terms", F.array_union("_g3", "_g4")).drop("_g3", "_g4", "_norm")
