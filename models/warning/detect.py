@@ -238,14 +238,20 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
     # the orders behind each fresh (term, day): those of the term in the day's 3-day window
     window_hits = hits.join(F.broadcast(fresh.select("term_hash", F.col("dn").alias("warn_dn"))), "term_hash").where(
         F.col("dn").between(F.col("warn_dn") - 2, F.col("warn_dn")))
-    by_cat = window_hits.groupBy("term", "warn_dn", "category_code").agg(F.count(F.lit(1)).alias("n_cat"))
+    # one aggregation over the raw hits (each pass re-cuts every order's 4-grams): per category first,
+    # with its streets and its 3 earliest examples; the term's totals are then built from those rows
+    by_cat = window_hits.groupBy("term", "warn_dn", "category_code").agg(
+        F.count(F.lit(1)).alias("n_cat"),
+        F.collect_set("street_code").alias("streets_cat"),
+        F.slice(F.array_sort(F.collect_list(F.struct("accept_time", F.substring("example", 1, 120).alias("t")))),
+                1, 3).alias("ex_cat"),
+    )
     top_cat = by_cat.withColumn("r", F.row_number().over(
         Window.partitionBy("term", "warn_dn").orderBy(F.desc("n_cat"), "category_code"))).where("r = 1")
-    summary = window_hits.groupBy("term", "warn_dn").agg(
-        F.count(F.lit(1)).alias("count"),
-        F.countDistinct("street_code").alias("streets"),
-        F.slice(F.array_sort(F.collect_list(F.struct("accept_time", F.substring("example", 1, 120).alias("t")))),
-                1, 3).alias("ex"),
+    summary = by_cat.groupBy("term", "warn_dn").agg(
+        F.sum("n_cat").alias("count"),
+        F.size(F.array_distinct(F.flatten(F.collect_list("streets_cat")))).alias("streets"),
+        F.slice(F.array_sort(F.flatten(F.collect_list("ex_cat"))), 1, 3).alias("ex"),
     ).where(F.col("streets") >= cfg.text_streets_min)
     found = summary.join(top_cat.select("term", "warn_dn", "category_code"), ["term", "warn_dn"])
     by_day_cat = Window.partitionBy("warn_dn", "category_code")
