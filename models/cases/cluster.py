@@ -19,6 +19,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from models.cases.pairs import self_join
+from models.cases.text import explode_terms, known_terms
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def group_terms(docs: DataFrame, cfg: ClusterConfig) -> DataFrame:
     counted over the whole corpus, chained every group into one component.
     """
     group = _group().alias("group")
-    exploded = docs.select("doc_id", group, F.explode("terms").alias("shingle"))
+    exploded = docs.select("doc_id", group, explode_terms("terms").alias("shingle")).where(known_terms("shingle"))
     sizes = docs.groupBy(group).agg(F.count(F.lit(1)).alias("n_group"))
     max_df = F.greatest(F.lit(cfg.max_df_floor), F.floor(F.col("n_group") * cfg.max_df_share))
     df = exploded.groupBy("group", "shingle").agg(F.count(F.lit(1)).alias("df")).join(F.broadcast(sizes), "group").where(
@@ -268,10 +269,10 @@ def describe(docs: DataFrame, members: DataFrame, as_of=None, top_terms: int = 5
     divided by the 7 days before (+1 to both).
     """
     m = members.join(docs, "doc_id")
-    ex = m.select("cluster_id", "doc_id", F.explode("shingles").alias("shingle"))
+    ex = m.select("cluster_id", "doc_id", explode_terms("shingles").alias("shingle")).where(known_terms("shingle"))
     counts = ex.groupBy("cluster_id", "shingle").agg(F.count(F.lit(1)).alias("n"))
     # shingles frequent inside the cluster but rare overall make the label
-    df_all = docs.select(F.explode("shingles").alias("shingle")).groupBy("shingle").agg(F.count(F.lit(1)).alias("df"))
+    df_all = docs.select(explode_terms("shingles").alias("shingle")).where(known_terms("shingle")).groupBy("shingle").agg(F.count(F.lit(1)).alias("df"))
     scored = counts.join(df_all, "shingle").withColumn("w", F.col("n") * F.col("n") / F.col("df"))
     top = scored.withColumn("r", F.row_number().over(Window.partitionBy("cluster_id").orderBy(F.desc("w"), "shingle")))
     label = top.where(F.col("r") <= top_terms).groupBy("cluster_id").agg(

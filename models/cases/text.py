@@ -61,11 +61,31 @@ def _ngrams(docs: DataFrame, n: int, out_col: str) -> DataFrame:
 
     Cut with ``substring`` straight from the string: splitting it into characters, joining them in
     Spark ML's ``NGram`` and removing the separators again took twice as long on generated orders.
+    The string enters as the one element of an array bound to a lambda variable: referenced directly
+    inside the lambda, the optimizer inlines ``_norm``'s regular expressions into it and runs them
+    again for every n-gram.
     """
-    length = F.length("_norm")
-    grams = F.transform(F.sequence(F.lit(1), length - (n - 1)), lambda i: F.substring("_norm", i, n))
-    return docs.withColumn(out_col, F.when(length >= n, F.array_distinct(grams))
-                           .otherwise(F.array().cast("array<string>")))
+    def grams(text: Column) -> Column:
+        length = F.length(text)
+        cut = F.transform(F.sequence(F.lit(1), length - (n - 1)), lambda i: F.substring(text, i, n))
+        return F.when(length >= n, cut).otherwise(F.array().cast("array<string>"))
+
+    return docs.withColumn(out_col, F.array_distinct(F.flatten(F.transform(F.array("_norm"), grams))))
+
+
+def explode_terms(array_col: str) -> Column:
+    """``explode(array_col)`` for a generator over computed n-grams: use with :func:`known_terms`.
+
+    ``explode`` makes the optimizer add ``size(array) > 0`` below it, which it then rewrites into the
+    expression that builds the array — so every order's n-grams were cut twice. ``explode_outer``
+    adds no such filter; its null rows (an empty array) are dropped by :func:`known_terms`.
+    """
+    return F.explode_outer(array_col)
+
+
+def known_terms(term_col: str) -> Column:
+    """The filter that goes with :func:`explode_terms`."""
+    return F.col(term_col).isNotNull()
 
 
 def shingles(docs: DataFrame, n: int = 4, text_col: str = "text", out_col: str = "shingles",

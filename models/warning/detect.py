@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from models.cases.text import explode_terms, known_terms
+
 BASELINE_WEEKS = 8
 
 #: level → (parent level, the parent's key from the series key). A parent series is the sum of its
@@ -220,7 +222,8 @@ def new_text(docs: DataFrame, cfg: WarningConfig, date_from, date_to) -> DataFra
     """
     day = F.unix_date("ds")
     hits = docs.select("ds", day.alias("dn"), "street_code", "category_code", "accept_time", "example",
-                       F.explode("terms").alias("term")).withColumn("term_hash", F.xxhash64("term"))
+                       explode_terms("terms").alias("term")).where(known_terms("term")).withColumn(
+        "term_hash", F.xxhash64("term"))
     # counted and windowed by a 64-bit hash of the term: a city's year is ~10^9 (term, order) pairs, and
     # longs shuffle and sort much cheaper than strings (a collision would only merge two terms' counts)
     per_day = hits.groupBy("term_hash", "dn").agg(F.count(F.lit(1)).alias("n"))
