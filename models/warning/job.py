@@ -46,7 +46,9 @@ def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: Warnin
         found = part if found is None else found.unionByName(part)
     found = found.unionByName(new_text(text_documents(orders), cfg, date_from, date_to),
                               allowMissingColumns=True)
-    eps = episodes(found)
+    # few rows, costly to find (every order's 4-grams are cut): cached, because with_evidence reads them
+    # twice and each read would run the detectors again
+    eps = episodes(found).cache()
     return with_evidence(eps, orders, levels)
 
 
