@@ -227,16 +227,19 @@ def truth_forecast(spark) -> dict:
 def truth_warnings(spark) -> dict:
     from pyspark.sql import functions as F
 
-    from models.warning.evaluate import score
+    from models.warning.evaluate import incidents_frame, match, score
     from models.warning.job import LOOKBACK_DAYS, compute
 
     cat, orders, seconds_shaping = _truth_city(spark)
     first, last = orders.agg(F.min("accept_date"), F.max("accept_date")).first()
     date_from = first + dt.timedelta(days=LOOKBACK_DAYS)
     t = time.time()
-    warnings = compute(orders, date_from, last).cache()
-    n = warnings.count()
+    # kept beside the city (bench_warnings/) so that the false alarms can be looked at afterwards
+    kept = f"{os.environ['MINSHENG_BENCH_TRUTH'].rstrip('/')}/bench_warnings"
+    compute(orders, date_from, last).write.mode("overwrite").parquet(kept)
     seconds = round(time.time() - t, 1)
+    warnings = spark.read.parquet(kept).cache()
+    n = warnings.count()
     gt_inc = cat.read(spark, "gt_incidents")
     metrics = score(warnings, gt_inc, date_from, last, warmup_days=0)
     by_kind = {}
@@ -244,8 +247,14 @@ def truth_warnings(spark) -> dict:
         m = score(warnings.where(F.col("kind") == kind), gt_inc, date_from, last, warmup_days=0)
         by_kind[kind] = {k: m[k] for k in ("detected", "warning_episodes", "true_episodes", "precision",
                                            "median_lead_days")}
+    true_eps = match(warnings, incidents_frame(gt_inc)).select("episode_id").distinct().withColumn("true", F.lit(1))
+    by_level = {f"{r['kind']} {r['level']}": {"episodes": r["episodes"], "true": r["true"]}
+                for r in warnings.select("episode_id", "kind", "level").distinct().join(true_eps, "episode_id", "left")
+                .groupBy("kind", "level").agg(F.count(F.lit(1)).alias("episodes"),
+                                              F.count("true").alias("true")).collect()}
     return {"orders": orders.count(), "window": f"{date_from}..{last}", "warning_rows": n,
             "seconds_warnings": seconds, "seconds_shaping_with_redaction": seconds_shaping, "scored": metrics, "by_kind": by_kind,
+            "episodes_by_kind_level": by_level,
             "note": "the generator's true orders shaped as silver (recorded category, redacted text), not a silver "
                     "built by the pipeline"}
 
