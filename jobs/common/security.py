@@ -51,7 +51,8 @@ NAME_CONTEXT_RE = (
 NAME_TITLE_RE = r"[\p{IsHan}](?:先生|女士|老师|师傅|阿姨|大爷|大妈)"
 
 # Cheap necessary conditions, checked before the expensive patterns: a text that cannot match is left
-# alone. Measured on 100 k generated orders, redaction took 14.5 s before the guards and the name change.
+# alone. With them and the captured name phrase, redacting 200 k generated orders took 11.1 s instead of
+# 31.1 s, with the same output.
 #: every ID, bank card and phone pattern contains four consecutive digits.
 NUMBER_GUARD_RE = r"[0-9]{4}"
 #: the second character of a plate is a capital letter.
