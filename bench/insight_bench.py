@@ -227,7 +227,7 @@ def truth_forecast(spark) -> dict:
 def truth_warnings(spark) -> dict:
     from pyspark.sql import functions as F
 
-    from models.warning.evaluate import incidents_frame, match, score
+    from models.warning.evaluate import incidents_frame, score, true_episodes
     from models.warning.job import LOOKBACK_DAYS, compute
 
     cat, orders, seconds_shaping = _truth_city(spark)
@@ -247,7 +247,7 @@ def truth_warnings(spark) -> dict:
         m = score(warnings.where(F.col("kind") == kind), gt_inc, date_from, last, warmup_days=0)
         by_kind[kind] = {k: m[k] for k in ("detected", "warning_episodes", "true_episodes", "precision",
                                            "median_lead_days")}
-    true_eps = match(warnings, incidents_frame(gt_inc)).select("episode_id").distinct().withColumn("true", F.lit(1))
+    true_eps = true_episodes(warnings, incidents_frame(gt_inc)).withColumn("true", F.lit(1))
     by_level = {f"{r['kind']} {r['level']}": {"episodes": r["episodes"], "true": r["true"]}
                 for r in warnings.select("episode_id", "kind", "level").distinct().join(true_eps, "episode_id", "left")
                 .groupBy("kind", "level").agg(F.count(F.lit(1)).alias("episodes"),

@@ -52,6 +52,11 @@ def match(warnings: DataFrame, incidents: DataFrame) -> DataFrame:
     )
 
 
+def true_episodes(warnings: DataFrame, incidents: DataFrame) -> DataFrame:
+    """``episode_id`` of every warning episode that matches a planted incident (one row each)."""
+    return match(warnings, incidents).select("episode_id").distinct()
+
+
 def score(warnings: DataFrame, gt_incidents: DataFrame, date_from: dt.date, date_to: dt.date,
           warmup_days: int = 56) -> dict:
     """Recall, precision (by warning episode) and median lead time against the planted incidents.
@@ -74,7 +79,7 @@ def score(warnings: DataFrame, gt_incidents: DataFrame, date_from: dt.date, date
         by_type_found[r["type"]] = by_type_found.get(r["type"], 0) + 1
     episodes = warn.select("episode_id").distinct().count()
     # a warning about an incident that began before the window is still true (not a false alarm)
-    true_eps = match(warn, every).select("episode_id").distinct().count()
+    true_eps = true_episodes(warn, every).count()
     lead_values = sorted(r["lead"] for r in leads)
     median_lead = (
         float((lead_values[(len(lead_values) - 1) // 2] + lead_values[len(lead_values) // 2]) / 2)
