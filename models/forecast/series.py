@@ -14,7 +14,10 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "district_l2": ("district_code", "category_l2_code"),
     "street_l3": ("street_code", "category_l3_code"),
     "city_l3": ("category_l3_code",),
+    "city": (),
 }
+#: the series key of the one series of level ``city`` (every order of the city)
+CITY_KEY = "all"
 
 SERIES_COLUMNS = ("level", "series_key", "series_id", "ds", "y")
 
@@ -45,7 +48,8 @@ def daily_counts(orders: DataFrame, level: str, date_from: dt.date, date_to: dt.
     if missing:
         raise ValueError(f"orders lack the columns {missing} needed for level {level}")
     in_range = valid_orders(orders).where(F.col("accept_date").between(F.lit(date_from), F.lit(date_to)))
-    key_expr = F.concat_ws("|", *[F.coalesce(F.col(k).cast("string"), F.lit("NA")) for k in keys])
+    key_expr = F.concat_ws("|", *[F.coalesce(F.col(k).cast("string"), F.lit("NA")) for k in keys]) if keys \
+        else F.lit(CITY_KEY)
     counted = in_range.groupBy(key_expr.alias("series_key"), F.col("accept_date").alias("ds")).agg(
         F.count(F.lit(1)).cast("double").alias("y")
     )

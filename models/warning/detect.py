@@ -8,16 +8,24 @@ Three detectors, each per series level (``street_l3``, ``district_l2``, ``city_l
   ``λ = max(median, 8-week mean)`` — the last keeps the false-alarm count down when thousands of
   sparse series are tested every day.
 - ``new_issue``: a series with no order in the 8-week baseline window and ``>= n_new`` in the last 3 days.
-- ``slow_trend``: the last 14 days against the 8 weeks before them (Poisson tail on the 14-day sum),
-  with the last week above the week before.
+- ``slow_trend``: the last 14 days against the 8 weeks before them (Poisson tail on the 14-day sum
+  without its busiest day), with the last week above the week before.
 
 Each count series is compared with the movement of its parent (:data:`PARENT`) at the same time,
 the series itself left out: a street's L3 with the city's L3, a district's L2 with the city's L2, a
-city L3 with its L2's sibling categories. What moves the whole parent — the heating season arriving,
-the summer rains, Spring Festival, a make-up working Saturday, the long-term trend — scales the
-series' baseline instead of raising a warning; what moves one street, one district or one category
-alone still does. The factor is ``(parent now + k) / (parent baseline + k)`` with ``k =
-parent_prior``, so a sparse parent (a small city) barely moves it.
+city L3 with the whole city. What moves the whole parent — the heating season arriving, the summer
+rains, Spring Festival, a make-up working Saturday, the long-term trend — scales the series' baseline
+instead of raising a warning; what moves one street, one district or one category alone still does.
+The factor is ``(parent now + k) / (parent baseline + k)`` with ``k = parent_prior``, so a sparse
+parent (a small city) barely moves it.
+
+A city L3 has seasons of its own that no parent shares (供暖 in November, 污水外溢 in the rains,
+while 水质 next to them stays flat), so a city L3 (:data:`SEASONAL_LEVELS`) is also compared with
+itself a year before (:data:`YEAR_DAYS`): its largest movement within a week of that day scales its
+baseline now, so a season that comes a few days earlier or later, or a lunar holiday that fell on
+other days, does not warn. A city L3 warns only once the data holds a year and a full history window before the day: without last year,
+a season and a city-wide problem look the same in the counts, and a new city-wide problem is still
+found by its words (:func:`new_text`).
 
 And one over the text (:func:`new_text`, level ``city_l3``): a *text cluster with no history* — a
 new phrase: at least ``text_terms_min`` character 4-grams of one category, each found in
@@ -38,6 +46,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from models.cases.text import explode_terms, known_terms
+from models.forecast.series import CITY_KEY
 
 BASELINE_WEEKS = 8
 
@@ -46,8 +55,18 @@ BASELINE_WEEKS = 8
 PARENT: dict[str, tuple[str, Callable[[Column], Column]]] = {
     "street_l3": ("city_l3", lambda key: F.split(key, r"\|").getItem(1)),
     "district_l2": ("city_l2", lambda key: F.split(key, r"\|").getItem(1)),
-    "city_l3": ("city_l2", lambda key: F.substring(key, 1, 4)),
+    "city_l3": ("city", lambda key: F.lit(CITY_KEY)),
 }
+#: levels compared with themselves a year before as well (their seasons are their own)
+SEASONAL_LEVELS = ("city_l3",)
+#: a year back, in whole weeks (the same weekday)
+YEAR_DAYS = 364
+#: how far a season may move from last year's date (days either side)
+SEASON_SLACK_DAYS = 7
+#: the columns a series' movement is measured from (see :func:`baseline`)
+MOVEMENT_COLUMNS = ("y", "mu", "sum14", "mean_before14")
+#: days of history a day's windows reach back: the slow trend's 14 days and the 8 weeks before them
+HISTORY_DAYS = 13 + 7 * BASELINE_WEEKS
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,8 @@ class WarningConfig:
     text_streets_min: int = 3    # streets they come from
     text_terms_min: int = 3      # new 4-grams of one category that day (a phrase of 6+ characters)
     parent_prior: float = 30.0   # pseudo-orders that pull a small parent's movement factor towards 1
+    season_prior: float = 5.0    # the same for a series' own movement a year before (a city L3: dense)
+    parent_floor: float = 0.2    # lowest movement factor (a parent that collapsed is an outage, not a quiet day)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -142,7 +163,8 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
     if parent is not None:
         if level not in PARENT:
             raise ValueError(f"level {level!r} has no parent level; choose one of {sorted(PARENT)}")
-        b, day_factor, growth14 = _with_parent_movement(b, parent, PARENT[level][1], cfg, date_from, date_to)
+        b, day_factor, growth14 = _with_parent_movement(b, series, parent, PARENT[level][1], cfg, date_from, date_to,
+                                                        yearly=level in SEASONAL_LEVELS)
     full_hist = F.col("days_hist") >= 7 * BASELINE_WEEKS
     n_min = F.when(F.col("level").startswith("street"), cfg.n_min_street).otherwise(cfg.n_min_district)
     expected = F.col("mu") * day_factor
@@ -167,8 +189,11 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
         & (F.col("sum14") >= cfg.slow_n_min)
         & (F.col("sum7") >= cfg.slow_growth * F.col("sum7_prev"))
     )
+    # scored without the 14 days' busiest day: one day's storm is a burst, not a slow trend, and would
+    # otherwise keep "trending" for the two weeks it stays in the window
+    steady = F.col("sum14") - F.array_max("recent14")
     slow = b.where(slow_ok).select(
-        "*", poisson_tail_log10(F.col("sum14"), lam14).alias("score"), lam14.alias("lam14")
+        "*", poisson_tail_log10(steady, lam14 * 13.0 / 14.0).alias("score"), lam14.alias("lam14")
     ).where(F.col("score") >= cfg.slow_p_min).select(
         F.col("ds").alias("warn_date"), F.lit("slow_trend").alias("kind"), "level", "series_key",
         F.col("sum14").alias("count"), F.col("lam14").alias("baseline"), F.sqrt("lam14").alias("sigma"),
@@ -177,25 +202,48 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
     return burst.unionByName(new).unionByName(slow)
 
 
-def _with_parent_movement(b: DataFrame, parent: DataFrame, key_of: Callable[[Column], Column],
-                          cfg: WarningConfig, date_from, date_to) -> tuple[DataFrame, Column, Column]:
+def _with_parent_movement(b: DataFrame, series: DataFrame, parent: DataFrame, key_of: Callable[[Column], Column],
+                          cfg: WarningConfig, date_from, date_to, yearly: bool = False) -> tuple[DataFrame, Column, Column]:
     """Join each series day with its parent's (the series left out); return the frame, the day factor
     (parent today against its same-weekday median) and the 14-day growth (parent's last 14 days
-    against its 8 weeks before them), both shrunk towards 1 by ``cfg.parent_prior`` and kept in [¼, 4].
+    against its 8 weeks before them), both shrunk towards 1 by ``cfg.parent_prior`` and kept above
+    ``cfg.parent_floor``. (No ceiling: the heating season multiplies 供暖 by ten in a fortnight.)
+
+    With ``yearly``, both factors are also multiplied by the series' own rise a year before: the
+    largest of the days within ``SEASON_SLACK_DAYS`` of the same day then, because a season does not
+    start on the same date every year (weather, a leap year); a lunar holiday last year is passed
+    over the same way. Only days with a year and :data:`HISTORY_DAYS` of data before them are kept.
     """
     pb = baseline(parent).where(F.col("ds").between(F.lit(date_from), F.lit(date_to))).select(
-        F.col("series_key").alias("parent_key"), "ds", F.col("y").alias("p_y"), F.col("mu").alias("p_mu"),
-        F.col("sum14").alias("p_sum14"), F.col("mean_before14").alias("p_before14"))
+        F.col("series_key").alias("parent_key"), "ds", *[F.col(c).alias("p_" + c) for c in MOVEMENT_COLUMNS])
     joined = b.withColumn("parent_key", key_of(F.col("series_key"))).join(pb, ["parent_key", "ds"], "left")
-    k = F.lit(cfg.parent_prior)
+    day = _factor(F.col("p_y") - F.col("y"), F.col("p_mu") - F.col("mu"), cfg.parent_prior)
+    growth = _factor(F.col("p_sum14") - F.col("sum14"), (F.col("p_mean_before14") - F.col("mean_before14")) * 14.0,
+                     cfg.parent_prior)
+    if yearly:
+        first = parent.where(F.col("y") > 0).agg(F.min("ds").alias("first_data"))
+        joined = joined.crossJoin(F.broadcast(first)).where(
+            F.datediff("ds", "first_data") >= YEAR_DAYS + HISTORY_DAYS).drop("first_data")
+        around = Window.partitionBy("series_key").orderBy("ds").rowsBetween(-SEASON_SLACK_DAYS, SEASON_SLACK_DAYS)
+        last_year = baseline(series).select(
+            "series_key", F.date_add("ds", YEAR_DAYS).alias("ds"),
+            F.max(_factor(F.col("y"), F.col("mu"), cfg.season_prior)).over(around).alias("ly_day"),
+            F.max(_factor(F.col("sum14"), F.col("mean_before14") * 14.0, cfg.season_prior)).over(around)
+            .alias("ly_growth"),
+        ).where(F.col("ds").between(F.lit(date_from), F.lit(date_to)))
+        joined = joined.join(last_year, ["series_key", "ds"])
+        # only a rise is taken from last year: its dips (a holiday, a season's end) would count twice
+        # with this year's, which the parent's movement already carries
+        one = F.lit(1.0)
+        day, growth = day * F.greatest(F.col("ly_day"), one), growth * F.greatest(F.col("ly_growth"), one)
+    floor = F.lit(cfg.parent_floor)
+    return joined, F.greatest(day, floor), F.greatest(growth, floor)
 
-    def factor(now: Column, usual: Column) -> Column:
-        f = (F.greatest(now, F.lit(0.0)) + k) / (F.greatest(usual, F.lit(0.0)) + k)
-        return F.least(F.greatest(F.coalesce(f, F.lit(1.0)), F.lit(0.25)), F.lit(4.0))
 
-    day = factor(F.col("p_y") - F.col("y"), F.col("p_mu") - F.col("mu"))
-    growth = factor(F.col("p_sum14") - F.col("sum14"), (F.col("p_before14") - F.col("mean_before14")) * 14.0)
-    return joined, day, growth
+def _factor(now: Column, usual: Column, prior: float) -> Column:
+    """``(now + prior) / (usual + prior)`` (negatives read as 0; 1 when unknown)."""
+    k = F.lit(prior)
+    return F.coalesce((F.greatest(now, F.lit(0.0)) + k) / (F.greatest(usual, F.lit(0.0)) + k), F.lit(1.0))
 
 
 #: what a new-text term may not be made of: digits and Latin letters (dates, amounts, plates and ids

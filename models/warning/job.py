@@ -13,7 +13,17 @@ from pyspark.sql import functions as F
 from jobs.common.config import Settings
 from models.cases import text as case_text
 from models.forecast.series import LEVELS, daily_counts, valid_orders
-from models.warning.detect import BASELINE_WEEKS, PARENT, TEXT_DROP, WarningConfig, detect, episodes, new_text
+from models.warning.detect import (
+    BASELINE_WEEKS,
+    PARENT,
+    SEASONAL_LEVELS,
+    TEXT_DROP,
+    YEAR_DAYS,
+    WarningConfig,
+    detect,
+    episodes,
+    new_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +31,8 @@ WARNING_LEVELS = ("street_l3", "district_l2", "city_l3")
 TABLE = "gold_early_warning"
 #: history needed before the first warned day (slow-trend window + 8-week baseline)
 LOOKBACK_DAYS = 14 + 7 * BASELINE_WEEKS
+#: history the seasonal levels (city L3) read: a year more, to compare with themselves a year before
+SEASONAL_LOOKBACK_DAYS = LOOKBACK_DAYS + YEAR_DAYS
 
 
 def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: WarningConfig | None = None,
@@ -29,27 +41,31 @@ def compute(orders: DataFrame, date_from: dt.date, date_to: dt.date, cfg: Warnin
 
     Args:
         orders: ``dwd_work_order`` rows (needs ``accept_date``, ``accept_time``, place and category
-            codes, ``title``, ``content_redacted``); days from ``date_from - LOOKBACK_DAYS`` are used as history.
+            codes, ``title``, ``content_redacted``); days from ``date_from - LOOKBACK_DAYS`` are used as
+            history, and from ``date_from - SEASONAL_LOOKBACK_DAYS`` for the city L3 (when there).
     """
     cfg = cfg or WarningConfig()
     start = date_from - dt.timedelta(days=LOOKBACK_DAYS)
     found = None
     grids: dict[str, DataFrame] = {}
+    seasonal = set(SEASONAL_LEVELS) | {PARENT[lv][0] for lv in SEASONAL_LEVELS}
 
     def grid(level: str) -> DataFrame:
         if level not in grids:
-            grids[level] = daily_counts(orders, level, start, date_to)
+            first = start - dt.timedelta(days=YEAR_DAYS) if level in seasonal else start
+            grids[level] = daily_counts(orders, level, first, date_to)
         return grids[level]
 
     for level in levels:
         part = detect(grid(level), cfg, date_from, date_to, parent=grid(PARENT[level][0]), level=level)
         found = part if found is None else found.unionByName(part)
-    found = found.unionByName(new_text(text_documents(orders), cfg, date_from, date_to),
+    recent = orders.where(F.col("accept_date") >= F.lit(start))
+    found = found.unionByName(new_text(text_documents(recent), cfg, date_from, date_to),
                               allowMissingColumns=True)
     # few rows, costly to find (every order's 4-grams are cut): cached, because with_evidence reads them
     # twice and each read would run the detectors again
     eps = episodes(found).cache()
-    return with_evidence(eps, orders, levels)
+    return with_evidence(eps, recent, levels)
 
 
 def text_documents(orders: DataFrame) -> DataFrame:
@@ -129,7 +145,7 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
     spark = get_spark(cat.settings, app_name="minsheng-warn")
     cfg = WarningConfig()
     orders = cat.read(spark, "dwd_work_order").where(
-        F.col("accept_date").between(F.lit(date_from - dt.timedelta(days=LOOKBACK_DAYS)), F.lit(date_to))
+        F.col("accept_date").between(F.lit(date_from - dt.timedelta(days=SEASONAL_LOOKBACK_DAYS)), F.lit(date_to))
     )
     warnings = compute(orders, date_from, date_to, cfg).cache()
     n = warnings.count()

@@ -175,3 +175,47 @@ def test_a_rise_of_the_whole_parent_is_not_a_street_warning_but_one_street_alone
     assert not {k for k in relative if k[1].endswith("030401")}, relative
     assert {("burst", "S01|050101"), ("slow_trend", "S01|050101")} <= relative
     assert not {k for k in relative if k[1].endswith("050101") and k[1] != "S01|050101"}
+
+
+def test_a_city_category_is_compared_with_its_own_last_year_and_warns_only_with_a_year_of_data(spark):
+    """Seasons of one category (供暖) do not warn in the second year, a one-off rise does, and a lunar
+    holiday that fell on other days last year does not make a normal week look high."""
+    import numpy as np
+
+    from models.warning.detect import HISTORY_DAYS, YEAR_DAYS, WarningConfig, detect
+
+    rng = np.random.default_rng(7)
+    d0, days = dt.date(2023, 1, 2), 2 * YEAR_DAYS + 80
+    rise = dt.date(2024, 5, 6)  # 050101 doubles from here on, once
+    holidays = [(dt.date(2023, 9, 29), dt.date(2023, 10, 5)), (dt.date(2024, 9, 17), dt.date(2024, 9, 23))]
+    rows = []
+    for i in range(days):
+        ds = d0 + dt.timedelta(days=i)
+        quiet = 0.4 if any(a <= ds <= b for a, b in holidays) else 1.0
+        mean = {
+            "030401": 300.0 if ds.month in (11, 12, 1, 2, 3) else 30.0,  # 供暖 season
+            "030101": 400.0 if ds.month in (7, 8) else 100.0,  # 停水 in the rains: the sibling moves, 水质 not
+            "030102": 200.0,
+            "050101": 300.0 if ds >= rise else 150.0,
+            **{f"99{j:04d}": 1000.0 for j in range(20)},  # the rest of the city
+        }
+        rows += [("city_l3", key, ds, float(rng.poisson(m * quiet))) for key, m in mean.items()]
+    city_l3 = spark.createDataFrame(rows, "level string, series_key string, ds date, y double").withColumn(
+        "series_id", F.concat(F.lit("city_l3:"), F.col("series_key"))).cache()
+    city = city_l3.groupBy("ds").agg(F.sum("y").alias("y")).select(
+        F.lit("city").alias("level"), F.lit("all").alias("series_key"), F.lit("city:all").alias("series_id"), "ds", "y")
+    first, last = d0 + dt.timedelta(days=HISTORY_DAYS), d0 + dt.timedelta(days=days - 1)
+
+    def warned(parent):
+        got = detect(city_l3, WarningConfig(), first, last, parent=parent, level="city_l3" if parent else None)
+        return [(r["warn_date"], r["kind"], r["series_key"]) for r in got.collect()]
+
+    relative = warned(city)
+    assert min(d for d, _, _ in relative) >= d0 + dt.timedelta(days=YEAR_DAYS + HISTORY_DAYS)
+    assert not [w for w in relative if w[2] != "050101"], relative
+    onset = sorted(d for d, _, key in relative if key == "050101")
+    assert onset and onset[0] <= rise + dt.timedelta(days=1), onset
+    # the same detector without its references warns of the season and of the week after the holiday
+    plain = warned(None)
+    heating = [w for w in plain if w[2] == "030401" and dt.date(2024, 11, 1) <= w[0] <= dt.date(2024, 11, 20)]
+    assert heating, "the test's heating season should warn without a year-ago reference"
