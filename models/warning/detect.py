@@ -158,12 +158,13 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
     Returns:
         ``warn_date, kind, level, series_key, count, baseline, sigma, z, score, recent14``.
     """
-    b = baseline(series).where(F.col("ds").between(F.lit(date_from), F.lit(date_to)))
+    base = baseline(series)
+    b = base.where(F.col("ds").between(F.lit(date_from), F.lit(date_to)))
     day_factor, growth14 = F.lit(1.0), F.lit(1.0)
     if parent is not None:
         if level not in PARENT:
             raise ValueError(f"level {level!r} has no parent level; choose one of {sorted(PARENT)}")
-        b, day_factor, growth14 = _with_parent_movement(b, series, parent, PARENT[level][1], cfg, date_from, date_to,
+        b, day_factor, growth14 = _with_parent_movement(b, base, parent, PARENT[level][1], cfg, date_from, date_to,
                                                         yearly=level in SEASONAL_LEVELS)
     full_hist = F.col("days_hist") >= 7 * BASELINE_WEEKS
     n_min = F.when(F.col("level").startswith("street"), cfg.n_min_street).otherwise(cfg.n_min_district)
@@ -202,9 +203,9 @@ def detect(series: DataFrame, cfg: WarningConfig, date_from, date_to,
     return burst.unionByName(new).unionByName(slow)
 
 
-def _with_parent_movement(b: DataFrame, series: DataFrame, parent: DataFrame, key_of: Callable[[Column], Column],
+def _with_parent_movement(b: DataFrame, base: DataFrame, parent: DataFrame, key_of: Callable[[Column], Column],
                           cfg: WarningConfig, date_from, date_to, yearly: bool = False) -> tuple[DataFrame, Column, Column]:
-    """Join each series day with its parent's (the series left out); return the frame, the day factor
+    """Join each series day of ``b`` with its parent's (the series left out); return the frame, the day factor
     (parent today against its same-weekday median) and the 14-day growth (parent's last 14 days
     against its 8 weeks before them), both shrunk towards 1 by ``cfg.parent_prior`` and kept above
     ``cfg.parent_floor``. (No ceiling: the heating season multiplies 供暖 by ten in a fortnight.)
@@ -212,7 +213,8 @@ def _with_parent_movement(b: DataFrame, series: DataFrame, parent: DataFrame, ke
     With ``yearly``, both factors are also multiplied by the series' own rise a year before: the
     largest of the days within ``SEASON_SLACK_DAYS`` of the same day then, because a season does not
     start on the same date every year (weather, a leap year); a lunar holiday last year is passed
-    over the same way. Only days with a year and :data:`HISTORY_DAYS` of data before them are kept.
+    over the same way (read from ``base``, the series' :func:`baseline` over every day). Only days with a
+    year and :data:`HISTORY_DAYS` of data before them are kept.
     """
     pb = baseline(parent).where(F.col("ds").between(F.lit(date_from), F.lit(date_to))).select(
         F.col("series_key").alias("parent_key"), "ds", *[F.col(c).alias("p_" + c) for c in MOVEMENT_COLUMNS])
@@ -225,7 +227,7 @@ def _with_parent_movement(b: DataFrame, series: DataFrame, parent: DataFrame, ke
         joined = joined.crossJoin(F.broadcast(first)).where(
             F.datediff("ds", "first_data") >= YEAR_DAYS + HISTORY_DAYS).drop("first_data")
         around = Window.partitionBy("series_key").orderBy("ds").rowsBetween(-SEASON_SLACK_DAYS, SEASON_SLACK_DAYS)
-        last_year = baseline(series).select(
+        last_year = base.select(
             "series_key", F.date_add("ds", YEAR_DAYS).alias("ds"),
             F.max(_factor(F.col("y"), F.col("mu"), cfg.season_prior)).over(around).alias("ly_day"),
             F.max(_factor(F.col("sum14"), F.col("mean_before14") * 14.0, cfg.season_prior)).over(around)
