@@ -23,9 +23,9 @@ A city L3 has seasons of its own that no parent shares (供暖 in November, 污�
 while 水质 next to them stays flat), so a city L3 (:data:`SEASONAL_LEVELS`) is also compared with
 itself a year before (:data:`YEAR_DAYS`): its largest movement within a week of that day scales its
 baseline now, so a season that comes a few days earlier or later, or a lunar holiday that fell on
-other days, does not warn. A city L3 warns only once the data holds a year and a full history window before the day: without last year,
-a season and a city-wide problem look the same in the counts, and a new city-wide problem is still
-found by its words (:func:`new_text`).
+other days, does not warn. A city L3 warns only once the data holds a year and a full history window
+before the day: without last year, a season and a city-wide problem look the same in the counts, and
+a new city-wide problem is still found by its words (:func:`new_text`).
 
 And one over the text (:func:`new_text`, level ``city_l3``): a *text cluster with no history* — a
 new phrase: at least ``text_terms_min`` character 4-grams of one category, each found in

@@ -14,7 +14,7 @@ from jobs.common.config import Settings
 from models.cases import text as case_text
 from models.forecast.series import LEVELS, daily_counts, valid_orders
 from models.warning.detect import (
-    BASELINE_WEEKS,
+    HISTORY_DAYS,
     PARENT,
     SEASONAL_LEVELS,
     TEXT_DROP,
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 WARNING_LEVELS = ("street_l3", "district_l2", "city_l3")
 TABLE = "gold_early_warning"
-#: history needed before the first warned day (slow-trend window + 8-week baseline)
-LOOKBACK_DAYS = 14 + 7 * BASELINE_WEEKS
+#: days of history read before the first warned day: the day itself and the HISTORY_DAYS its windows reach back
+LOOKBACK_DAYS = HISTORY_DAYS + 1
 #: history the seasonal levels (city L3) read: a year more, to compare with themselves a year before
 SEASONAL_LOOKBACK_DAYS = LOOKBACK_DAYS + YEAR_DAYS
 
