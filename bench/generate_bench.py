@@ -11,19 +11,15 @@ set of the driver process tree (Python + JVM), sampled every 0.5 s. Results go t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import psutil
+from measure import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "generate.json"
@@ -47,46 +43,25 @@ print("STATS " + json.dumps(generate(spark, cat, GenConfig(orders=orders, start=
 """
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
-
-
 def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool) -> dict:
     out = tempfile.mkdtemp(prefix=f"bench-generate-{orders}-", dir=os.environ.get("BENCH_TMP"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(orders), start.isoformat(), str(days), str(seed), out],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    ps = psutil.Process(proc.pid)
-    peak = [0]
-
-    def sample() -> None:
-        while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(ps))
-            time.sleep(0.5)
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    stdout, _ = proc.communicate()
-    wall = time.time() - t0
-    th.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"generate failed for {orders} orders (exit {proc.returncode})")
+    m = run_measured([sys.executable, "-c", CHILD, str(orders), start.isoformat(), str(days), str(seed), out],
+                     env=env, cwd=str(ROOT))
+    if m.returncode != 0:
+        raise SystemExit(f"generate failed for {orders} orders (exit {m.returncode})")
+    stdout = m.stdout
     stats = json.loads(next(line for line in stdout.splitlines() if line.startswith("STATS "))[6:])
     disk = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
     if not keep:
         shutil.rmtree(out, ignore_errors=True)
     return {
         "orders": stats["orders"], "days": days, "seed": seed, "start": start.isoformat(),
-        "generate_seconds": stats["seconds_total"], "wall_seconds_incl_session": round(wall, 1),
+        "generate_seconds": stats["seconds_total"], "wall_seconds_incl_session": m.wall_seconds,
         "orders_per_second": round(stats["orders"] / stats["seconds_total"]),
         "landing_lines": stats["lines"], "lines_per_second": round(stats["lines"] / stats["seconds_total"]),
         "landing_bytes": stats["bytes"], "output_bytes_on_disk": disk, "files": stats["files"],
-        "peak_rss_bytes": peak[0], "cpu_count": os.cpu_count(),
+        "peak_rss_bytes": m.peak_rss_bytes, "cpu_count": os.cpu_count(),
         "load_average_1m_at_end": round(os.getloadavg()[0], 1),
         "profile": os.environ.get("MINSHENG_PROFILE", "local"),
         "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -1,0 +1,150 @@
+"""Benchmark: a whole order history through bronze → silver → gold, step by step (not a test).
+
+    .venv/bin/python bench/history_bench.py --landing <landing folder> --lake <scratch lake> \\
+        --from 2023-01-01 --to 2023-12-31 [--chunk-days 0] [--tag 10m] [--resume]
+
+It runs what ``minsheng_backfill`` runs, with the same code (``jobs.ops.tasks.run_range``: each step
+over the whole range in consecutive chunks, calendar months by default, in one Spark session), but
+without the scheduler around it: ingest per channel, standardise, the quality gate, indicators. Each
+step is a process of its own, as an Airflow task is, and is measured from the outside: wall seconds
+(JVM start included) and the peak resident set of its process tree (driver JVM + Python workers),
+sampled every 0.5 s. The step's own per-chunk seconds and row counts come from its summary.
+
+The lake is the one given (reference data are loaded into it when missing), so a run that was stopped
+can go on with ``--resume``: steps already recorded for the same lake and range are not run again
+(ingest would skip its files anyway; standardise would redo its MERGEs). Results go to
+``bench/results/history_<tag>.json`` after every step, so a long run leaves its figures as it goes.
+The Spark settings are the profile's plus ``MINSHENG_SPARK_CONF``; the machine is whatever it is — the
+file records the cores and the load average at the end of each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from measure import run_measured
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CHANNELS = ("phone", "online", "grid", "opinion", "event")
+
+CHILD = """
+import json, sys
+from jobs.ops.tasks import run_range
+step, a, b, chunk, channel = sys.argv[1:6]
+print("STATS " + json.dumps(run_range(step, a, b, int(chunk), channel or None), ensure_ascii=False, default=str))
+"""
+
+COUNT_CHILD = """
+import json
+from jobs.common.catalogue import Catalogue
+from jobs.common.session import get_spark
+cat = Catalogue()
+spark = get_spark(cat.settings, app_name="bench-history-count")
+out = {}
+for name in ("bronze_phone", "bronze_online", "bronze_grid", "bronze_opinion", "bronze_event", "quarantine",
+             "dwd_work_order", "dwd_work_order_event", "ads_hotline_indicator"):
+    if cat.exists(spark, name):
+        out[name] = {"rows": cat.read(spark, name).count(),
+                     "bytes": spark.sql(f"DESCRIBE DETAIL delta.`{cat.location(name)}`").first()["sizeInBytes"]}
+print("STATS " + json.dumps(out))
+"""
+
+
+def _stats(stdout: str) -> dict:
+    return json.loads(next(line for line in stdout.splitlines() if line.startswith("STATS "))[6:])
+
+
+def _step_rows(step: str, result: dict) -> dict[str, int]:
+    """The row counts a step's chunk summaries report, summed over its chunks."""
+    totals: dict[str, int] = {}
+    for chunk in result["results"]:
+        s = chunk["summary"]
+        if step == "ingest":
+            for ch in s.get("channels", {}).values():
+                for k in ("rows_read", "rows_accepted", "rows_quarantined", "files_ingested", "files_skipped"):
+                    totals[k] = totals.get(k, 0) + int(ch.get(k, 0))
+        else:  # the integers a summary reports at its top level or under "rows"
+            for k, v in [*s.items(), *(s.get("rows") or {}).items()]:
+                if isinstance(v, int) and not isinstance(v, bool):
+                    totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+def run_step(step: str, channel: str | None, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    cmd = [sys.executable, "-c", CHILD, step, args.date_from, args.date_to, str(args.chunk_days), channel or ""]
+    m = run_measured(cmd, env=env, cwd=str(ROOT))
+    if m.returncode != 0:
+        raise SystemExit(f"{step}{' ' + channel if channel else ''} failed (exit {m.returncode}); "
+                         f"the figures so far are in {args.results}")
+    result = _stats(m.stdout)
+    return {"wall_seconds": m.wall_seconds, "step_seconds": result["seconds"], "chunks": result["chunks"],
+            "chunk_seconds": [c["seconds"] for c in result["results"]], "peak_rss_bytes": m.peak_rss_bytes,
+            "rows": _step_rows(step, result), "load_average_1m_at_end": round(os.getloadavg()[0], 1),
+            "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--landing", required=True, help="landing zone written by `minsheng generate`")
+    ap.add_argument("--lake", required=True, help="lake folder (created; reference data loaded when missing)")
+    ap.add_argument("--from", dest="date_from", required=True)
+    ap.add_argument("--to", dest="date_to", required=True)
+    ap.add_argument("--chunk-days", type=int, default=0, help="days per chunk; 0 = calendar months")
+    ap.add_argument("--steps", nargs="+", default=["ingest", "standardise", "quality", "indicators"])
+    ap.add_argument("--tag", default="history")
+    ap.add_argument("--resume", action="store_true", help="keep the steps already recorded for this lake and range")
+    args = ap.parse_args()
+    args.results = RESULTS / f"history_{args.tag}.json"
+    lake = Path(args.lake).resolve()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MINSHENG_LAKE_URI": str(lake),
+           "MINSHENG_LANDING_URI": str(Path(args.landing).resolve()),
+           "MINSHENG_WORK_URI": os.environ.get("MINSHENG_WORK_URI", str(lake.parent / "work"))}
+    run = {"landing": env["MINSHENG_LANDING_URI"], "lake": str(lake), "date_from": args.date_from,
+           "date_to": args.date_to, "chunk_days": args.chunk_days, "cpu_count": os.cpu_count(),
+           "spark_conf_override": os.environ.get("MINSHENG_SPARK_CONF", ""),
+           "profile": os.environ.get("MINSHENG_PROFILE", "local"), "steps": {}}
+    if args.resume and args.results.exists():
+        old = json.loads(args.results.read_text())
+        if all(old.get(k) == run[k] for k in ("lake", "date_from", "date_to", "chunk_days")):
+            run["steps"] = old.get("steps", {})
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+
+    if not (lake / "ref").exists():
+        m = run_measured([sys.executable, "-m", "jobs.cli", "reference", "load"], env=env, cwd=str(ROOT))
+        if m.returncode != 0:
+            raise SystemExit("reference load failed")
+    plan = [(s, ch) for s in args.steps for ch in (CHANNELS if s == "ingest" else (None,))]
+    for step, channel in plan:
+        key = f"{step}:{channel}" if channel else step
+        if key in run["steps"]:
+            continue
+        print(f"[history] {key} {args.date_from}..{args.date_to}", flush=True)
+        run["steps"][key] = run_step(step, channel, args, env)
+        args.results.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
+        r = run["steps"][key]
+        print(f"[history] {key}: {r['wall_seconds']} s, peak RSS {r['peak_rss_bytes'] / 2**30:.1f} GiB, "
+              f"rows {r['rows']}", flush=True)
+
+    m = run_measured([sys.executable, "-c", COUNT_CHILD], env=env, cwd=str(ROOT))
+    if m.returncode == 0:
+        run["tables"] = _stats(m.stdout)
+    done = [k for k in run["steps"]]
+    run["total_wall_seconds"] = round(sum(run["steps"][k]["wall_seconds"] for k in done), 1)
+    orders = run.get("tables", {}).get("dwd_work_order", {}).get("rows")
+    if orders:
+        run["orders"] = orders
+        run["orders_per_second"] = round(orders / run["total_wall_seconds"])
+    args.results.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
+    print(f"history {args.date_from}..{args.date_to}: {run['total_wall_seconds']} s over {len(done)} steps; "
+          f"{orders} silver orders", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Run a child process and measure it: wall seconds and the peak resident set of its process tree.
+
+Shared by the benchmarks that run a step in a process of its own (a driver, as an Airflow task
+would), so that its JVM and Python workers are counted together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    stdout: str
+    wall_seconds: float
+    peak_rss_bytes: int
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants (a driver JVM and its Python workers)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str, interval: float = 0.5) -> Measured:
+    """Run ``cmd`` to completion (stderr passes through), sampling its tree's RSS every ``interval`` s."""
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_rss(ps))
+            time.sleep(interval)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, _ = proc.communicate()
+    wall = time.time() - t0
+    th.join()
+    return Measured(proc.returncode, stdout, round(wall, 1), peak[0])
