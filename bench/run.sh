@@ -19,6 +19,9 @@ for b in $which; do
     # `make demo` timed end to end (its own stage times), then one day of a 30 M-order city on its lake
     demo)       bash infra/demo.sh && $PY bench/demo_summary.py ;;
     daily_day)  bash bench/daily_day_bench.sh ${BENCH_ARGS:-} ;;
-    *) echo "unknown benchmark $b (generate indicators classify insight cluster demo daily_day)" >&2; exit 2 ;;
+    # a generated city's whole history bronze → gold, step by step (BENCH_ARGS names its landing
+    # zone, a scratch lake and the range: see bench/history_bench.py)
+    history)    $PY bench/history_bench.py ${BENCH_ARGS:?history needs BENCH_ARGS=\"--landing DIR --lake DIR --from D --to D [--tag T]\"} ;;
+    *) echo "unknown benchmark $b (generate indicators classify insight cluster demo daily_day history)" >&2; exit 2 ;;
   esac
 done
