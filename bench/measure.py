@@ -10,6 +10,7 @@ import contextlib
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -32,8 +33,13 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str, interval: float = 0.5) -> Measured:
-    """Run ``cmd`` to completion (stderr passes through), sampling its tree's RSS every ``interval`` s."""
+def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str, interval: float = 0.5,
+                 on_line: Callable[[str, int], None] | None = None) -> Measured:
+    """Run ``cmd`` to completion (stderr passes through), sampling its tree's RSS every ``interval`` s.
+
+    ``on_line`` is called with each line of the child's stdout as it arrives and the peak RSS so far
+    (a long run can report progress that the caller keeps even if the run is stopped later).
+    """
     t0 = time.time()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
@@ -46,7 +52,13 @@ def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str, interval: flo
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    stdout, _ = proc.communicate()
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line.rstrip("\n"), peak[0])
+    proc.wait()
     wall = time.time() - t0
     th.join()
-    return Measured(proc.returncode, stdout, round(wall, 1), peak[0])
+    return Measured(proc.returncode, "".join(lines), round(wall, 1), peak[0])
