@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/cluster_bench.py [--orders 10000000] [--days 1095] [--skip-cluster]
 
-What it measures (figures to ``bench/results/cluster.json`` plus one line of text):
+What it measures (figures to ``bench/results/cluster_<orders>x<days>.json``, written after each driver, plus
+one line of text):
 
 1. **Engine** — the same job (write an N-order ``dwd_work_order``-shaped history to Delta partitioned by
    ``accept_date``, then the indicator workload below) in ``local[2]`` and on the standalone cluster
@@ -122,9 +123,9 @@ def child(mode: str, master: str, orders: int, days: int, out: Path) -> dict:
     os.environ["MINSHENG_SPARK_MASTER"] = master
     os.environ["MINSHENG_WORK_URI"] = str(out / "tmp")
     conf = ("spark.sql.shuffle.partitions=8;spark.databricks.delta.snapshotPartitions=2;"
-            "spark.sql.adaptive.enabled=false;spark.ui.enabled=false;spark.driver.memory=2g")
+            "spark.sql.adaptive.enabled=false;spark.ui.enabled=false;spark.driver.memory=4g")
     if master.startswith("spark://"):
-        conf += ";spark.executor.memory=1g;spark.cores.max=2"
+        conf += ";spark.executor.memory=1200m;spark.cores.max=2"
     os.environ["MINSHENG_SPARK_CONF"] = conf
     spark = get_spark(load_settings("local"), app_name=f"minsheng-bench-{mode}")
     hist = history(spark, orders, days)
@@ -194,7 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     results: dict = {"orders": args.orders, "days": args.days, "cores": os.cpu_count(),
                      "note": "wall-clock seconds on a shared 2-core machine; storage: local folder"}
+    out = RESULTS / f"cluster_{args.orders}x{args.days}.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after each driver: a long run that fails later keeps what it measured
+        out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
     results["local"] = _run_child("local", "local[2]", args)
+    save()
     if not args.skip_cluster:
         state = WORK / "spark-cluster"
         env = {**os.environ, "SPARK_CLUSTER_STATE_DIR": str(state), "SPARK_CLUSTER_LOG_DIR": str(state / "log"),
@@ -206,20 +214,19 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([*script, "start"], env=env, check=True, capture_output=True)
             master = subprocess.run([*script, "url"], env=env, check=True, capture_output=True, text=True).stdout.strip()
             results["cluster"] = _run_child("cluster", master, args)
+            save()
         finally:
             subprocess.run([*script, "stop"], env=env, check=False, capture_output=True)
     results["layout"] = _run_child("layout", "local[2]", args)
     shutil.rmtree(WORK, ignore_errors=True)
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cluster.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    save()
     lay = results["layout"]
     line = (f"cluster bench: {args.orders:,} orders/{args.days} d — local[2] write {results['local']['by_date']['write_seconds']} s"
             + (f", standalone 2x1 write {results['cluster']['by_date']['write_seconds']} s" if "cluster" in results else "")
             + "; Q1 files read flat/by_date/zorder/liquid = "
             + "/".join(str(lay[v]["queries"]["q1_district_month"]["files_read"])
                        for v in ("flat", "by_date", "by_date_zorder", "liquid")))
-    (RESULTS / "cluster.txt").write_text(line + "\n", encoding="utf-8")
+    out.with_suffix(".txt").write_text(line + "\n", encoding="utf-8")
     print(line)
     return 0
 
