@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.s3fixtures"]
+pytest_plugins = ["tests.s3fixtures", "tests.airflowfixtures"]
 
 # Settings that must exist before pyspark/airflow are imported anywhere.
 os.environ.setdefault("MINSHENG_PROFILE", "test")

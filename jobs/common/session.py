@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,19 @@ def java_major_version(java_home: str | None = None) -> int:
 def check_java(settings: Settings) -> int:
     """The Java major version Spark will use; ConfigError when missing or unsupported."""
     return _java_checked(settings.java_min_version, settings.java_max_version, os.environ.get("JAVA_HOME"))
+
+
+#: What a submitted driver hands its executors from its own environment when spark-submit did not:
+#: the S3 credentials their s3a reads and writes use. ``infra/spark-submit.sh`` sets them itself (a
+#: private properties file); Airflow's ``SparkSubmitOperator`` does not, and without this its executors
+#: would depend on whatever the worker daemons happened to be started with. With an instance role
+#: (IRSA) the variables are unset and nothing is added.
+EXECUTOR_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION")
+
+
+def executor_env_conf(environ: Mapping[str, str]) -> dict[str, str]:
+    """``spark.executorEnv.*`` settings for the :data:`EXECUTOR_ENV` variables set in ``environ``."""
+    return {f"spark.executorEnv.{k}": environ[k] for k in EXECUTOR_ENV if environ.get(k)}
 
 
 def _under_spark_submit() -> bool:
@@ -119,7 +133,7 @@ def get_spark(settings: Settings | None = None, app_name: str | None = None) -> 
 
         SparkContext._ensure_initialized()
         submitted = SparkConf()
-        for key, value in conf.items():
+        for key, value in {**conf, **executor_env_conf(os.environ)}.items():
             if not submitted.contains(key):
                 builder = builder.config(key, value)
     else:

@@ -126,6 +126,8 @@ def step_task(step: str, *, channel: str | None = None, ranged: bool = False, tr
     if execution_mode() == "spark-submit":
         from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+        from jobs.common.jars import core_jars
+
         args = [step, *(["--channel", channel] if channel else [])]
         if ranged:
             args += ["--from", "{{ params.date_from }}", "--to", "{{ params.date_to }}",
@@ -133,8 +135,12 @@ def step_task(step: str, *, channel: str | None = None, ranged: bool = False, tr
         else:
             args += ["--interval-start", "{{ data_interval_start.isoformat() }}",
                      "--interval-end", "{{ data_interval_end.isoformat() }}"]
+        # The JARs go on the submit command, as infra/spark-submit.sh puts them: the driver JVM is
+        # running before the session factory is called, so a ``spark.jars`` set there reaches the
+        # executors but not the driver's class path (no Delta extension, no S3A file system).
         return SparkSubmitOperator(
             application=SPARK_ENTRY, application_args=args, conn_id=SPARK_CONN_ID,
+            jars=",".join(str(j) for j in core_jars()),
             name=f"minsheng-{task_id}", env_vars={"MINSHENG_PROFILE": os.environ.get("MINSHENG_PROFILE", "cluster")},
             **common,
         )

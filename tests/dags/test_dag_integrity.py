@@ -97,7 +97,7 @@ def test_cluster_profile_submits_the_same_tasks(dagbag):
         "for d in bag.dag_ids:\n"
         "    for t in bag.get_dag(d).tasks:\n"
         "        out[d + '.' + t.task_id] = [type(t).__name__, getattr(t, '_conn_id', None),\n"
-        "            getattr(t, 'application', None), getattr(t, 'application_args', None)]\n"
+        "            getattr(t, 'application', None), getattr(t, 'application_args', None), getattr(t, 'jars', None)]\n"
         "print(json.dumps(out))\n"
     )
     env = {**os.environ, "MINSHENG_PROFILE": "cluster"}
@@ -108,11 +108,14 @@ def test_cluster_profile_submits_the_same_tasks(dagbag):
     assert got.pop("errors") == []
     local = {f"{d}.{t.task_id}" for d in dagbag.dag_ids for t in dagbag.get_dag(d).tasks}
     assert set(got) == local
-    for key, (kind, conn, app, args) in got.items():
+    for key, (kind, conn, app, args, jars) in got.items():
         if key.split(".")[1] in SENSORS:
             continue
         assert kind == "SparkSubmitOperator", key
         assert conn == "minsheng_spark" and app.endswith("jobs/ops/spark_entry.py"), key
+        # on the submit command, or the driver has no Delta and no S3A (tests/cluster runs it for real)
+        names = {os.path.basename(j) for j in jars.split(",")}
+        assert any(n.startswith("delta-spark") for n in names) and any(n.startswith("hadoop-aws") for n in names), key
         step = key.split(".")[1]
         assert args[0] == step.split("_")[0] if step.startswith("ingest_") else args[0] == step
     assert got["minsheng_daily.ingest_grid"][3][:3] == ["ingest", "--channel", "grid"]

@@ -99,3 +99,13 @@ def test_local_fs_only_for_a_local_lake_outside_spark_submit():
     assert "spark.hadoop.fs.file.impl" not in spark_conf_for(local, local_fs=False)
     s3 = load_settings("test", env={"MINSHENG_LAKE_URI": "s3a://bucket/lake"})
     assert "spark.hadoop.fs.file.impl" not in spark_conf_for(s3, local_fs=True)
+
+
+def test_a_submitted_driver_hands_its_s3_credentials_to_the_executors():
+    from jobs.common.session import executor_env_conf
+
+    env = {"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "",
+           "HOME": "/root", "MINSHENG_PII_KEY": "k"}
+    assert executor_env_conf(env) == {"spark.executorEnv.AWS_ACCESS_KEY_ID": "id",
+                                      "spark.executorEnv.AWS_SECRET_ACCESS_KEY": "secret"}
+    assert executor_env_conf({"HOME": "/root"}) == {}  # an instance role: nothing to hand over
