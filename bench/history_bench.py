@@ -3,9 +3,9 @@
     .venv/bin/python bench/history_bench.py --landing <landing folder> --lake <scratch lake> \\
         --from 2023-01-01 --to 2023-12-31 [--chunk-days 0] [--tag 10m] [--resume]
 
-It runs what ``minsheng_backfill`` runs, with the same code (``jobs.ops.tasks.run_range``: each step
-over the whole range in consecutive chunks, calendar months by default, in one Spark session), but
-without the scheduler around it: ingest per channel, standardise, the quality gate, indicators. Each
+It runs what ``minsheng_backfill`` runs, with the same code (``jobs.ops.tasks.step_chunks`` and
+``run_step``, as ``run_range`` calls them: each step over the whole range in consecutive chunks, calendar
+months by default, in one Spark session), but without the scheduler around it: ingest per channel, standardise, the quality gate, indicators. Each
 step is a process of its own, as an Airflow task is, and is measured from the outside: wall seconds
 (JVM start included) and the peak resident set of its process tree (driver JVM + Python workers),
 sampled every 0.5 s. The step's own per-chunk seconds and row counts come from its summary.
