@@ -10,7 +10,6 @@ ones after indicators, marked successful)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
@@ -64,17 +63,17 @@ def test_one_day_through_the_cluster_on_s3_equals_the_local_run(
     submit(env, "ingest", "--from", day, "--to", nxt)
 
     # Airflow's way: the environment of a worker of the cluster profile, the connection to the master
-    host, _, port = spark_cluster.master_url.rpartition(":")
     for key in ("MINSHENG_PROFILE", "MINSHENG_SPARK_MASTER", "MINSHENG_LAKE_URI", "MINSHENG_LANDING_URI",
                 "MINSHENG_GROUND_TRUTH_URI", "MINSHENG_WORK_URI", "MINSHENG_S3_ENDPOINT_URL", "MINSHENG_SPARK_CONF",
                 "PYSPARK_PYTHON"):
         monkeypatch.setenv(key, env[key])
     monkeypatch.setenv("MINSHENG_AIRFLOW_EXECUTION", "spark-submit")
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("AIRFLOW_CONN_MINSHENG_SPARK", json.dumps({
-        "conn_type": "spark", "host": host, "port": int(port),
-        "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}))
     from airflow.dag_processing.dagbag import DagBag
+
+    from jobs.ops.airflow_init import ensure_spark_connection
+
+    ensure_spark_connection(spark_cluster.master_url)  # what `infra/airflow.sh init` does for a city
 
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("minsheng_backfill")  # parsed in this environment
     kinds = {t.task_id: type(t).__name__ for t in dag.tasks}
