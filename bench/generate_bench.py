@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import run_measured
+from measure import run_measured, stats_line
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "generate.json"
@@ -50,8 +50,7 @@ def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool) -> di
                      env=env, cwd=str(ROOT))
     if m.returncode != 0:
         raise SystemExit(f"generate failed for {orders} orders (exit {m.returncode})")
-    stdout = m.stdout
-    stats = json.loads(next(line for line in stdout.splitlines() if line.startswith("STATS "))[6:])
+    stats = stats_line(m.stdout)
     disk = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
     if not keep:
         shutil.rmtree(out, ignore_errors=True)

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from measure import run_measured
+from measure import run_measured, stats_line
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -63,10 +63,6 @@ print("STATS " + json.dumps(out))
 """
 
 
-def _stats(stdout: str) -> dict:
-    return json.loads(next(line for line in stdout.splitlines() if line.startswith("STATS "))[6:])
-
-
 def _chunk_rows(step: str, summary: dict) -> dict[str, int]:
     """The row counts a step's chunk summary reports."""
     totals: dict[str, int] = {}
@@ -97,7 +93,7 @@ def summarise(entry: dict) -> None:
                   "peak_rss_bytes": max(a["peak_rss_bytes"] for a in attempts), "rows": _sum_rows(chunks)})
 
 
-def run_step(step: str, channel: str | None, entry: dict, args: argparse.Namespace, env: dict[str, str],
+def measure_step(step: str, channel: str | None, entry: dict, args: argparse.Namespace, env: dict[str, str],
              save) -> None:
     """Run (or go on with) one step; ``entry`` is its record, updated and saved after every chunk."""
     chunks = entry.setdefault("chunks", [])
@@ -182,20 +178,20 @@ def main() -> int:
         if entry.get("done"):
             continue
         print(f"[history] {key} {args.date_from}..{args.date_to}", flush=True)
-        run_step(step, channel, entry, args, env, save)
+        measure_step(step, channel, entry, args, env, save)
         print(f"[history] {key}: {entry['wall_seconds']} s, peak RSS {entry['peak_rss_bytes'] / 2**30:.1f} GiB, "
               f"rows {entry['rows']}", flush=True)
 
     m = run_measured([sys.executable, "-c", COUNT_CHILD], env=env, cwd=str(ROOT))
     if m.returncode == 0:
-        run["tables"] = _stats(m.stdout)
+        run["tables"] = stats_line(m.stdout)
     done = [k for k, v in run["steps"].items() if v.get("done")]
     run["total_wall_seconds"] = round(sum(run["steps"][k]["wall_seconds"] for k in done), 1)
     orders = run.get("tables", {}).get("dwd_work_order", {}).get("rows")
     if orders:
         run["orders"] = orders
         run["orders_per_second"] = round(orders / run["total_wall_seconds"])
-    args.results.write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
+    save()
     print(f"history {args.date_from}..{args.date_to}: {run['total_wall_seconds']} s over {len(done)} steps; "
           f"{orders} silver orders", flush=True)
     return 0

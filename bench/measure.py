@@ -7,6 +7,7 @@ would), so that its JVM and Python workers are counted together.
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import threading
 import time
@@ -62,3 +63,8 @@ def run_measured(cmd: list[str], *, env: dict[str, str], cwd: str, interval: flo
     wall = time.time() - t0
     th.join()
     return Measured(proc.returncode, "".join(lines), round(wall, 1), peak[0])
+
+
+def stats_line(stdout: str, prefix: str = "STATS ") -> dict:
+    """The JSON a benchmark child prints on its ``STATS `` line (the last thing it reports)."""
+    return json.loads(next(line for line in stdout.splitlines() if line.startswith(prefix))[len(prefix):])

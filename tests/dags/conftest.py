@@ -1,2 +1,0 @@
-"""The DAG tests' Airflow fixtures (``airflow_db``, ``dagbag``) live in ``tests/airflowfixtures.py``,
-shared with the cluster tests."""
