@@ -6,12 +6,20 @@ Each size runs in a fresh Spark session (the ``local`` profile unless MINSHENG_P
 into a scratch folder that is deleted afterwards (unless --keep). Peak memory is the largest resident
 set of the driver process tree (Python + JVM), sampled every 0.5 s. Results go to
 ``bench/results/generate.json`` (merged by size) and one line of text per size on stdout.
+
+``--parts K`` generates a size as K consecutive day ranges, one process each, as a city that is
+generated year by year would be (``--epoch`` = the first day, each part's order count its share of the
+whole range's volume, so the days come out at the same daily rates as in one run). Each part's output
+is measured and then deleted before the next part starts (unless --keep): the size of a 30 M-order
+landing zone is more than this machine's free disk. The figures are the parts' sums (peak memory
+their maximum), each part's own figures kept beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -33,21 +41,57 @@ from jobs.generate.plan import GenConfig
 from jobs.generate.run import generate
 from jobs.reference.load import load_reference
 orders, start, days, seed, out = int(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+epoch = dt.date.fromisoformat(sys.argv[6]) if len(sys.argv) > 6 else None
 s = load_settings()
 s = dataclasses.replace(s, lake_uri=out + "/lake", work_uri=out + "/tmp", landing_uri=out + "/landing",
                         ground_truth_uri=out + "/ground_truth")
 cat = Catalogue(s)
 spark = get_spark(s, app_name="bench-generate")
 load_reference(spark, cat)
-print("STATS " + json.dumps(generate(spark, cat, GenConfig(orders=orders, start=start, days=days, seed=seed))))
+print("STATS " + json.dumps(generate(spark, cat, GenConfig(orders=orders, start=start, days=days, seed=seed, epoch=epoch))))
 """
 
 
-def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool) -> dict:
+def part_orders(orders: int, start: dt.date, days: int, parts: int) -> list[tuple[int, dt.date, int]]:
+    """(orders, first day, days) of each of ``parts`` consecutive ranges: each range's share of the
+    whole range's volume, by the generator's own day weights (trend, weekday, holidays, season)."""
+    from jobs.common.config import load_settings
+    from jobs.generate.plan import GenConfig, day_info, day_weight
+    from jobs.reference.tables import calendar as reference_calendar
+
+    settings = load_settings()
+    calendar = reference_calendar(settings.calendar_first_year, settings.calendar_last_year)
+    cfg = GenConfig(orders=orders, start=start, days=days)
+    info = day_info(calendar)
+    weights = [day_weight(d, info, cfg) for d in cfg.day_list()]
+    bounds = [round(i * days / parts) for i in range(parts + 1)]
+    sizes = [round(orders * sum(weights[a:b]) / sum(weights)) for a, b in itertools.pairwise(bounds)]
+    sizes[-1] += orders - sum(sizes)
+    return [(n, start + dt.timedelta(days=a), b - a) for n, (a, b) in zip(sizes, itertools.pairwise(bounds), strict=True)]
+
+
+def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, parts: int) -> dict:
+    """One size as ``parts`` consecutive day ranges, each measured (and deleted) before the next."""
+    if parts == 1:
+        return run_one(orders, start, days, seed, keep)
+    runs = []
+    for n, first, length in part_orders(orders, start, days, parts):
+        r = run_one(n, first, length, seed, keep, epoch=start)
+        runs.append(r)
+        print(f"  part {first} + {length} days: {r['orders']:,} orders in {r['generate_seconds']} s", flush=True)
+    total = {k: sum(r[k] for r in runs) for k in ("orders", "generate_seconds", "wall_seconds_incl_session",
+                                                  "landing_lines", "landing_bytes", "output_bytes_on_disk", "files")}
+    return {**runs[-1], **total, "days": days, "start": start.isoformat(),
+            "orders_per_second": round(total["orders"] / total["generate_seconds"]),
+            "lines_per_second": round(total["landing_lines"] / total["generate_seconds"]),
+            "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs), "parts": runs}
+
+
+def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool, epoch: dt.date | None = None) -> dict:
     out = tempfile.mkdtemp(prefix=f"bench-generate-{orders}-", dir=os.environ.get("BENCH_TMP"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    m = run_measured([sys.executable, "-c", CHILD, str(orders), start.isoformat(), str(days), str(seed), out],
-                     env=env, cwd=str(ROOT))
+    cmd = [sys.executable, "-c", CHILD, str(orders), start.isoformat(), str(days), str(seed), out]
+    m = run_measured(cmd + ([epoch.isoformat()] if epoch else []), env=env, cwd=str(ROOT))
     if m.returncode != 0:
         raise SystemExit(f"generate failed for {orders} orders (exit {m.returncode})")
     stats = stats_line(m.stdout)
@@ -73,11 +117,12 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=1095)
     ap.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 1, 1))
     ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--parts", type=int, default=1, help="generate each size as this many consecutive day ranges")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for n in args.sizes:
-        r = run_one(n, args.start, args.days, args.seed, args.keep)
+        r = run_parts(n, args.start, args.days, args.seed, args.keep, args.parts)
         results[str(n)] = r
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")
