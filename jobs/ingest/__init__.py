@@ -31,7 +31,7 @@ from jobs.common.config import Settings
 from jobs.common.session import get_spark
 from jobs.ingest import transform as T
 from jobs.ingest.channels import CHANNELS, Channel, get
-from jobs.ingest.decode import DECODED_SCHEMA, decode_files
+from jobs.ingest.decode import decode_files, decoded_schema
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def decode(spark: SparkSession, ch: Channel, files: list[LandingFile]) -> DataFr
     dts = spark.createDataFrame([(f.path, f.dt) for f in files], "path string, dt date")
     raw = (spark.read.format("binaryFile").load([f.path for f in files])
            .select("path", F.sha2("content", 256).alias("file_hash"), "content"))
-    decoded = raw.mapInPandas(decode_files(ch), DECODED_SCHEMA)
+    decoded = raw.mapInPandas(decode_files(ch), decoded_schema(ch))
     return decoded.join(F.broadcast(dts.withColumnRenamed("path", "source_file")), "source_file")
 
 
@@ -191,7 +191,7 @@ def ingest_channel(spark: SparkSession, cat: Catalogue, ch: Channel, dates: list
     validated = validated.repartition("dt").localCheckpoint(eager=True)
     counts = {r["source_file"]: r for r in validated.groupBy("source_file").agg(
         F.count("*").alias("n"), F.count("rescued").alias("rescued"),
-        F.sum(F.col("reason_code").isNotNull().cast("int")).alias("q"),
+        F.sum(F.col(T.REJECT_CODE).isNotNull().cast("int")).alias("q"),
         F.first("encoding", ignorenulls=True).alias("encoding")).collect()}
     txn = _txn_id(to_ingest)
     append_once(T.bronze_rows(validated, ch), cat, ch.bronze, txn)

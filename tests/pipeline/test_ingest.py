@@ -38,6 +38,10 @@ def test_accepted_rows_reach_bronze_with_lineage(spark, catalogue, ingested):
     rescued = catalogue.read(spark, "bronze_online").filter("msg_id = 'WB2025030300002'").first()
     assert json.loads(rescued._rescued_data) == {"client_ip": "10.0.0.8"}
     assert catalogue.read(spark, "bronze_online").filter("_rescued_data IS NOT NULL").count() == 1
+    # the event feed's own reason_code (why a department returned the order) is a field like any other:
+    # it was once overwritten by the ingest's rejection reason, null for every accepted row
+    reasons = {r.event_id: r.reason_code for r in catalogue.read(spark, "bronze_event").collect()}
+    assert reasons["EV-10"] == "R1" and sum(v is not None for v in reasons.values()) == 1
 
 
 def test_rows_read_equals_accepted_plus_quarantined_per_batch(spark, catalogue, ingested):

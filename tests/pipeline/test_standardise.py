@@ -35,6 +35,7 @@ def test_orders_follow_the_standard(spark, catalogue, standardised):
     ev = catalogue.read(spark, "dwd_work_order_event")
     assert ev.columns[:9] == ["order_id", "seq", "event_code", "event_time", "from_unit", "to_unit", "operator_hash",
                               "reason_code", "remark_redacted"]
+    assert ev.filter("event_id = 'EV-10'").first().reason_code == "R1"  # the return reason survives
     chans = {r.order_id: (r.channel_code, r.source_system) for r in wo.select("order_id", "channel_code", "source_system").collect()}
     assert chans["ONLINE-WX2025030300001"] == ("03", "ONLINE") and chans["ONLINE-WB2025030300002"] == ("02", "ONLINE")
     assert chans["GRID-GR-990104003-20250303-0001"] == ("10", "GRID") and chans["OPINION-WB-8837462"] == ("99", "OPINION")
