@@ -103,7 +103,7 @@ def classify(files: list[LandingFile], known_paths: set[str], known_hashes: dict
     return to_ingest, skipped
 
 
-def decode(spark: SparkSession, ch: Channel, files: list[LandingFile]) -> DataFrame:
+def read_decoded(spark: SparkSession, ch: Channel, files: list[LandingFile]) -> DataFrame:
     """Decoded records of the files (one row per landing row), with their delivery day."""
     dts = spark.createDataFrame([(f.path, f.dt) for f in files], "path string, dt date")
     raw = (spark.read.format("binaryFile").load([f.path for f in files])
@@ -182,7 +182,7 @@ def ingest_channel(spark: SparkSession, cat: Catalogue, ch: Channel, dates: list
                                  status=f"skipped_{kind}", duplicate_of=dup))
     if not to_ingest:
         return summary, log_rows, None
-    validated = T.with_lineage(T.validate(decode(spark, ch, to_ingest), ch, domains), ch.name,
+    validated = T.with_lineage(T.validate(read_decoded(spark, ch, to_ingest), ch, domains), ch.name,
                                F.lit(now).cast("timestamp"))
     # Decode once (the writes and counts reuse it), laid out one delivery day per partition: Spark
     # packs the landing files into read partitions by size, not by day, so without this every task of a
