@@ -53,13 +53,12 @@ def _blank(c: Column) -> Column:
 REJECT_CODE, REJECT_DETAIL = "_reject_code", "_reject_detail"
 
 
-def validate(decoded: DataFrame, ch: Channel, domains: dict[str, list[str]]) -> DataFrame:
+def validate(df: DataFrame, ch: Channel, domains: dict[str, list[str]]) -> DataFrame:
     """Check each decoded row and attach :data:`REJECT_CODE` / :data:`REJECT_DETAIL` (null when clean).
 
     Order of checks: structural error from decoding, then missing required field, unparsable time,
     unknown code.
     """
-    df = decoded
     missing = [F.when(_blank(F.col(c)), F.lit(c)) for c in ch.required]
     bad_time = [F.when(~_blank(F.col(c)) & parse_time(F.col(c), ch.time_format).isNull(), F.lit(c))
                 for c in (ch.time_field, *ch.optional_times)]
