@@ -49,6 +49,8 @@ class LandingFile:
     path: str
     file_hash: str
     dt: dt.date
+    #: when the file was delivered (its modification time), if known
+    delivered_at: dt.datetime | None = None
 
 
 def _path_id(path: str) -> str:
@@ -76,14 +78,20 @@ def list_landing(spark: SparkSession, cat: Catalogue, ch: Channel, dates: list[d
         return []
     ext = "*.csv" if ch.fmt == "csv" else "*.jsonl"
     rows = (spark.read.format("binaryFile").option("pathGlobFilter", ext).load(folders)
-            .select("path", F.sha2("content", 256).alias("file_hash")).collect())
+            .select("path", "modificationTime", F.sha2("content", 256).alias("file_hash")).collect())
     out = []
     for r in rows:
         m = _DT_RE.search(r["path"])
         if not m:
             raise ValueError(f"{r['path']}: landing file outside a dt=YYYY-MM-DD folder")
-        out.append(LandingFile(r["path"], r["file_hash"], dt.date.fromisoformat(m.group(1))))
-    return sorted(out, key=lambda f: (f.dt, f.path))
+        out.append(LandingFile(r["path"], r["file_hash"], dt.date.fromisoformat(m.group(1)), r["modificationTime"]))
+    return in_delivery_order(out)
+
+
+def in_delivery_order(files: list[LandingFile]) -> list[LandingFile]:
+    """By day folder, then delivery time, then path: of identical files the first delivered is the
+    original and the later ones re-deliveries (by name alone "x(1).jsonl" would come before "x.jsonl")."""
+    return sorted(files, key=lambda f: (f.dt, f.delivered_at or dt.datetime.min, f.path))
 
 
 def classify(files: list[LandingFile], known_paths: set[str], known_hashes: dict[str, str]

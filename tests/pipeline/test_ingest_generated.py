@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -31,8 +32,12 @@ def generated_lake(spark, separate_lake):
     s = separate_lake("generated")
     cat = Catalogue(s)
     _generate_run()(orders=600, start=START, days=DAYS, seed=7, settings=s)
-    # re-deliveries can land one day after the last generated day
-    summary = ingest(START, START + dt.timedelta(days=DAYS), settings=s)
+    # every delivery day: re-deliveries land a day after the last generated day, and the lifecycle
+    # events of the generated orders (finishes, call-backs, late events) weeks after it
+    folders = Path(s.landing_uri.removeprefix("file://")).glob("*/dt=*")
+    last = max(dt.date.fromisoformat(f.name.removeprefix("dt=")) for f in folders)
+    assert last > START + dt.timedelta(days=DAYS)
+    summary = ingest(START, last, settings=s)
     return s, cat, summary
 
 
