@@ -74,7 +74,17 @@ def _chunk_rows(step: str, summary: dict) -> dict[str, int]:
         for k, v in [*summary.items(), *(summary.get("rows") or {}).items()]:
             if isinstance(v, int) and not isinstance(v, bool):
                 totals[k] = totals.get(k, 0) + v
+        for table in ("events", "orders"):  # standardise: its two MERGEs' Delta metrics
+            metrics = summary.get(f"{table}_merged") or {}
+            for k in MERGE_METRICS:
+                if k in metrics:
+                    totals[f"{table}_{k}"] = totals.get(f"{table}_{k}", 0) + int(metrics[k])
     return totals
+
+
+#: The Delta MERGE metrics a standardise chunk is recorded with.
+MERGE_METRICS = ("numSourceRows", "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetFilesAdded",
+                 "numTargetFilesRemoved")
 
 
 def _sum_rows(chunks: list[dict]) -> dict[str, int]:
