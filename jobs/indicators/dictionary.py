@@ -111,23 +111,25 @@ def render(cfg: IndicatorConfig | None = None) -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{k}` | key | {_esc(v)} |" for k, v in KEY_COLUMNS.items()]
-    lines += ["", "### Measures", "", "| Column | Basis | Kind | Definition (Spark SQL over order columns) | Meaning |",
-              "|---|---|---|---|---|"]
-    lines += [f"| `{m.name}` | {m.basis} | {m.kind} ({m.unit}) | `{_esc(m.expr)}` | {_esc(m.title)} |"
+    lines += ["", "### Measures", "", "| Column | Basis | Kind | Definition (Spark SQL over order columns) | Meaning "
+              "| Small-cell support |", "|---|---|---|---|---|---|"]
+    lines += [f"| `{m.name}` | {m.basis} | {m.kind} ({m.unit}) | `{_esc(m.expr)}` | {_esc(m.title)} | `{m.support}` |"
               for m in measures(cfg)]
     lines += ["", "### Indicators", "", "| Column | § | Name | Formula | Unit | Small-cell support |",
               "|---|---|---|---|---|---|"]
     for i in indicators(cfg):
         note = f" *{_esc(i.note)}*" if i.note else ""
-        lines.append(f"| `{i.name}` | {i.section} | {i.title} | {_esc(i.formula)}{note} | {i.unit} | `{i.support}` |")
+        supports = ", ".join(f"`{x}`" for x in i.supports)
+        lines.append(f"| `{i.name}` | {i.section} | {i.title} | {_esc(i.formula)}{note} | {i.unit} | {supports} |")
     for table, cols in OTHER_TABLES.items():
         lines += ["", f"## {table}", "", "| Column | Meaning |", "|---|---|"]
         lines += [f"| `{c}` | {_esc(t)} |" for c, t in cols.items()]
     lines += [
         "", "## Publishing", "",
-        "Published files suppress small cells: a figure whose support population (the basis count of a",
-        "measure, the `support` column of an indicator; `n_acc` for 体征, `n_orders` for anomaly inputs,",
-        "`n_evaluable` for the ranking) is under 5 orders is published as NULL; rows left with nothing are dropped.",
+        "Published files suppress small cells: a figure whose support population (the small-cell support",
+        "columns above: every one of them for a composite; `n_acc` for 体征 rows, whose rates are published as",
+        "the indicators publish them; `n_orders` for anomaly inputs; each rate's own count in the ranking, all",
+        "three for its score) is under 5 orders is published as NULL; rows left with nothing are dropped.",
         "",
     ]
     return "\n".join(lines)

@@ -49,25 +49,35 @@ class Measure:
     expr: str
     dtype: str = "bigint"
     unit: str = "orders"
+    counted_by: str | None = None  #: the count of the orders it describes, when not the whole basis
 
     @property
     def support(self) -> str:
-        return BASIS_SUPPORT[self.basis]
+        return self.counted_by or BASIS_SUPPORT[self.basis]
+
+    @property
+    def supports(self) -> tuple[str, ...]:
+        return (self.support,)
 
 
 @dataclass(frozen=True)
 class Indicator:
     """A formula over measures. ``sql`` is Spark SQL over the measure columns; ``support`` names
-    the measure counting the orders the value describes (its denominator population)."""
+    the measure counting the orders the value describes (its denominator population), or several
+    when the value is built from rates over different populations (each must be large enough)."""
 
     name: str
     title: str
     section: str
     formula: str
     sql: str
-    support: str
+    support: str | tuple[str, ...]
     unit: str = "ratio"
     note: str = ""
+
+    @property
+    def supports(self) -> tuple[str, ...]:
+        return self.support if isinstance(self.support, tuple) else (self.support,)
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> str:
@@ -98,7 +108,8 @@ def measures(cfg: IndicatorConfig) -> list[Measure]:
         Measure("n_response_timed", "有响应时间的派单数", "accept", "count",
                 "dispatched AND response_h IS NOT NULL"),
         Measure("sum_response_h", "Σ(first_contact_time − dispatch_time) 小时", "accept", "sum",
-                "IF(dispatched, response_h, NULL)", dtype="double", unit="hours"),
+                "IF(dispatched, response_h, NULL)", dtype="double", unit="hours",
+                counted_by="n_response_timed"),
         Measure("n_repeat", "同人重复诉求数", "accept", "count", "is_repeat"),
         Measure("n_clustered", f"类案簇(规模 ≥ {cfg.cluster_min_size})内订单数", "accept", "count",
                 "in_large_cluster"),
@@ -125,13 +136,14 @@ def measures(cfg: IndicatorConfig) -> list[Measure]:
         Measure("n_handling_timed", "有办理时长的派单办结数", "finish", "count",
                 "dispatched AND handling_h IS NOT NULL"),
         Measure("sum_handling_h", "Σ 办理时长 (自然小时)", "finish", "sum",
-                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours"),
+                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours", counted_by="n_handling_timed"),
         Measure("sum_handling_work_h", "Σ 办理时长 (工作日小时)", "finish", "sum",
-                "IF(dispatched, handling_work_h, NULL)", dtype="double", unit="hours"),
+                "IF(dispatched, handling_work_h, NULL)", dtype="double", unit="hours",
+                counted_by="n_handling_timed"),
         Measure("median_handling_h", "办理时长中位数 (自然小时)", "finish", "median",
-                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours"),
+                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours", counted_by="n_handling_timed"),
         Measure("p90_handling_h", "办理时长 P90 (自然小时)", "finish", "p90",
-                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours"),
+                "IF(dispatched, handling_h, NULL)", dtype="double", unit="hours", counted_by="n_handling_timed"),
         Measure("n_first_time_resolved", "一次办结订单数", "finish", "count",
                 "dispatched AND dispatch_count = 1 AND return_count = 0 AND NOT reopen_flag "
                 "AND NOT repeat_after_finish"),
@@ -203,23 +215,23 @@ def indicators(cfg: IndicatorConfig) -> list[Indicator]:
                   _ratio("n_supervised", "n_dispatched"), "n_dispatched"),
         Indicator("avg_handling_hours", "平均办理时长 (自然小时)", "C",
                   "mean(finish_time − dispatch_time) over dispatched orders finished in P",
-                  _ratio("sum_handling_h", "n_handling_timed"), "n_finished", unit="hours"),
+                  _ratio("sum_handling_h", "n_handling_timed"), "n_handling_timed", unit="hours"),
         Indicator("avg_handling_work_hours", "平均办理时长 (工作日小时)", "C",
                   "mean(working time between dispatch_time and finish_time) over dispatched orders finished "
                   "in P; only time on working days (ref_calendar, 法定节假日/调休) counts, 24 h per working day",
-                  _ratio("sum_handling_work_h", "n_handling_timed"), "n_finished", unit="hours"),
+                  _ratio("sum_handling_work_h", "n_handling_timed"), "n_handling_timed", unit="hours"),
         Indicator("median_handling_hours", "办理时长中位数", "C", "median(finish_time − dispatch_time)",
-                  "median_handling_h", "n_finished", unit="hours"),
+                  "median_handling_h", "n_handling_timed", unit="hours"),
         Indicator("p90_handling_hours", "办理时长 P90", "C", "P90(finish_time − dispatch_time)",
-                  "p90_handling_h", "n_finished", unit="hours"),
+                  "p90_handling_h", "n_handling_timed", unit="hours"),
         Indicator("avg_response_hours", "平均响应时长", "C",
                   "mean(first_contact_time − dispatch_time) over dispatched orders accepted in P",
-                  _ratio("sum_response_h", "n_response_timed"), "n_acc", unit="hours"),
+                  _ratio("sum_response_h", "n_response_timed"), "n_response_timed", unit="hours"),
         # D. outcome
         Indicator("revisit_rate", "回访率", "D",
                   "|V_P| / count(orders finished in P that require a call-back: handling_path ∈ "
                   "{" + ", ".join(sorted(cfg.revisit_required_paths)) + "})",
-                  _ratio("n_revisited", "n_revisit_required"), "n_finished"),
+                  _ratio("n_revisited", "n_revisit_required"), "n_revisit_required"),
         Indicator("valid_revisit_rate", "有效回访率 (回访核实率)", "D", "|E_P| / |V_P|",
                   _ratio("n_evaluable", "n_revisited"), "n_revisited"),
         Indicator("solve_rate", "解决率", "D",
@@ -267,7 +279,8 @@ def indicators(cfg: IndicatorConfig) -> list[Indicator]:
     out.append(Indicator(
         "three_rate_score", "三率综合得分", "F",
         f"100 · ({w.response}·响应率 + {w.solve}·解决率 + {w.satisfaction}·满意率); weights: {w.source}",
-        composite, "n_evaluable", unit="points"))
+        composite, ("n_signed", "n_evaluable", "n_sat_rated"), unit="points",
+        note="published only when each of its three rates is (so none can be solved for from the score)"))
     return out
 
 

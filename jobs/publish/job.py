@@ -11,7 +11,8 @@ Layout in the publish bucket (one *period* = one day / week / month):
 Atomicity: a run uploads its files under a fresh ``run=<run_id>/`` prefix, then writes the
 manifest LAST (one PUT replaces it atomically), then deletes the files of earlier runs. A reader
 that starts from ``_manifest.json`` therefore always sees one complete, checksummed set; a period
-without a manifest is not published. Re-publishing a period replaces it.
+without a manifest is not published. Re-publishing a period replaces it, and withdraws (manifest
+first, then files; audited as ``withdraw``) a department extract the period no longer has.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ class _Publisher:
                action: str, recipient: str, grade: str) -> dict[str, Any]:
         """Encode one period's datasets and queue its upload; returns its manifest."""
         run_prefix = f"{prefix}run={self.run_id}/"
+        audit: list[dict[str, Any]] = []  # kept once the period is up, manifest and all
         entries: dict[str, Any] = {}
         puts: list[dict[str, Any]] = []
         for name, pdf in datasets.items():
@@ -226,7 +228,7 @@ class _Publisher:
                              "ContentType": "application/json" if fmt == "json" else "application/vnd.apache.parquet",
                              "Metadata": {"sha256": digest, "data-grade": grade}})
                 files.append({"key": key, "format": fmt, "bytes": len(body), "sha256": digest})
-                self.audit.append({
+                audit.append({
                     "audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": action, "actor": self.actor,
                     "dataset": name, "period_type": meta["period_type"],
                     "period_start": dt.date.fromisoformat(meta["period_start"]), "recipient": recipient,
@@ -250,6 +252,7 @@ class _Publisher:
             self._slots.release()
             raise
         future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda f: f.cancelled() or f.exception() is not None or self.audit.extend(audit))
         self._futures.append(future)
         return manifest
 
@@ -257,6 +260,41 @@ class _Publisher:
         for put in puts:  # the manifest is last: a reader never sees it before the files it lists
             self.client.put_object(Bucket=self.bucket, **put)
         self._remove_other_runs(prefix)
+
+    def withdraw(self, root: str, starts: list[str], keep: set[str], dataset: str, recipient: str,
+                 grade: str, period_type: str) -> list[str]:
+        """Take down what an earlier run published under ``root`` for these period starts and this run
+        did not publish again (``keep``): its manifest first, so no reader follows it to a missing file,
+        then its files. Each withdrawal is audited. Returns the withdrawn period prefixes.
+
+        A period's department extract goes when the department no longer has orders in it (an order
+        reassigned to another department, or voided): re-publishing a period replaces all of it.
+        """
+        first, last = min(starts), max(starts)
+        found: dict[str, list[str]] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        # the listing is in key order and period starts are ISO dates: start at the first, stop after the last
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=root, StartAfter=f"{root}{first}"):
+            contents = page.get("Contents", [])
+            for obj in contents:
+                start = obj["Key"][len(root):].split("/", 1)[0]
+                if start in starts and start not in keep:
+                    found.setdefault(start, []).append(obj["Key"])
+            if contents and contents[-1]["Key"][len(root):].split("/", 1)[0] > last:
+                break
+        for start, keys in sorted(found.items()):
+            manifest = f"{root}{start}/_manifest.json"
+            ordered = [k for k in keys if k == manifest] + [k for k in keys if k != manifest]
+            for k in ordered:
+                self.client.delete_object(Bucket=self.bucket, Key=k)
+            self.audit.append({
+                "audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": "withdraw", "actor": self.actor,
+                "dataset": dataset, "period_type": period_type, "period_start": dt.date.fromisoformat(start),
+                "recipient": recipient, "bucket": self.bucket, "object_key": f"{root}{start}/",
+                "uri": f"s3://{self.bucket}/{root}{start}/", "format": None, "rows": 0, "bytes": 0,
+                "sha256": None, "data_grade": grade, "published_at": self.now.replace(tzinfo=None),
+            })
+        return [f"{root}{start}/" for start in sorted(found)]
 
     def _remove_other_runs(self, prefix: str) -> None:
         if any(prefix.startswith(root) for root in self._indexed):
@@ -314,9 +352,12 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     s3mod.ensure_bucket(client, bucket)
     starts = _starts(period, date_from, date_to)
 
+    published_indicators = tx.suppress_indicators(
+        _period_frame(cat.read(spark, "ads_hotline_indicator"), period, starts), cfg)
     frames = {
-        "indicators": tx.suppress_indicators(_period_frame(cat.read(spark, "ads_hotline_indicator"), period, starts), cfg),
-        "livelihood_signs": tx.suppress_signs(_period_frame(cat.read(spark, "ads_livelihood_sign"), period, starts)),
+        "indicators": published_indicators,
+        "livelihood_signs": tx.suppress_signs(_period_frame(cat.read(spark, "ads_livelihood_sign"), period, starts),
+                                              published_indicators),
         "dept_ranking": tx.suppress_ranking(_period_frame(cat.read(spark, "ads_dept_ranking"), period, starts)),
     }
     if period == "day":
@@ -349,8 +390,25 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
     summary: dict[str, Any] = {"period": period, "run_id": run_id, "bucket": bucket, "pii_scan": scan,
                                "pii_scan_published": scan_out,
                                "periods": {}, "shares": {}}
-    # Leaving the block waits for every upload (and raises the first failure) before the audit is written.
-    with _Publisher(client, bucket, run_id, actor, now) as pub:
+    # Leaving the block waits for every upload (and raises the first failure); the audit is written
+    # either way, for every period that went up — a failed run leaves no unaudited publication.
+    pub = _Publisher(client, bucket, run_id, actor, now)
+    try:
+        _upload_all(pub, client, bucket, period, starts, pdfs, shares, warnings_df, cat, summary)
+    finally:
+        if pub.audit:
+            delta.append(spark.createDataFrame(pub.audit, AUDIT_SCHEMA), cat, AUDIT_TABLE)
+    summary["audit_rows"] = len(pub.audit)
+    log.info("published %s %s..%s: %s", period, date_from, date_to, summary)
+    return summary
+
+
+def _upload_all(pub: _Publisher, client: Any, bucket: str, period: str, starts: list[dt.date],
+                pdfs: dict[str, pd.DataFrame], shares: dict[Any, pd.DataFrame], warnings_df: DataFrame | None,
+                cat: Catalogue, summary: dict[str, Any]) -> None:
+    """Queue every period's upload (indicators, warnings, department extracts), wait for them, then
+    withdraw the department extracts these periods no longer have."""
+    with pub:
         # Split each frame by period once: a year's backfill publishes 365 days, and filtering the whole
         # frame per day was O(days × rows) (9.5 M indicator rows for the demo's year).
         by_start = {n: _split(p, "period_start") for n, p in pdfs.items()}
@@ -378,6 +436,10 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
                                       "publish", "一网统管", cat.spec(WARNINGS_TABLE).grade)
                 summary.setdefault("warnings", {})[start.isoformat()] = manifest["datasets"]["early_warnings"]["rows"]
 
+        # a department with an extract of one of these periods from an earlier run, and no orders in it
+        # now, has that extract withdrawn (after this run's uploads: see below)
+        share_roots = [p["Prefix"] for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix="share/dept=", Delimiter="/") for p in page.get("CommonPrefixes", [])]
         for dept in sorted(shares):
             pdf_all, dept = shares[dept], str(dept)
             dept_by_start = _split(pdf_all, "_ps")
@@ -393,11 +455,13 @@ def publish(spark: SparkSession, cat: Catalogue, client: Any, period: str, date_
                 pub.period(prefix, {"orders": pdf}, meta, "share", dept, "internal")
                 summary["shares"].setdefault(dept, {})[start.isoformat()] = len(pdf)
 
-    audit = spark.createDataFrame(pub.audit, AUDIT_SCHEMA)
-    delta.append(audit, cat, AUDIT_TABLE)
-    summary["audit_rows"] = len(pub.audit)
-    log.info("published %s %s..%s: %s", period, date_from, date_to, summary)
-    return summary
+    iso_starts = [s.isoformat() for s in starts]
+    for root in share_roots:
+        dept = root[len("share/dept="):-1]
+        withdrawn = pub.withdraw(f"{root}period={period}/", iso_starts, set(summary["shares"].get(dept, {})),
+                                 "orders", dept, "internal", period)
+        if withdrawn:
+            summary.setdefault("withdrawn", []).extend(withdrawn)
 
 
 def run(period: str, date_from: dt.date, date_to: dt.date, settings: Settings | None = None,

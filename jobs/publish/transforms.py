@@ -36,44 +36,59 @@ PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID_RE = re.compile(r"(?<!\d)[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
 
 
-def _null_below(col: str, support: str) -> Column:
-    return F.when(F.col(support) >= MIN_CELL, F.col(col)).alias(col)
+#: The rates the 体征 family copies from ``ads_hotline_indicator`` (dept ``*``, category all / L1).
+SIGN_RATES = ("risk_share", "ontime_completion_rate", "satisfaction_rate", "repeat_rate")
+SIGN_KEYS = ("period_type", "period_start", "geo_level", "geo_code", "category_level", "category_code")
+
+
+def _null_below(col: str, supports: tuple[str, ...]) -> Column:
+    large = F.lit(True)
+    for s in supports:
+        large = large & (F.col(s) >= MIN_CELL)
+    return F.when(large, F.col(col)).alias(col)
 
 
 def suppress_indicators(df: DataFrame, cfg: IndicatorConfig) -> DataFrame:
     """``ads_hotline_indicator`` with every figure whose support population is under 5 orders set to
-    NULL (a measure's support is its basis count; an indicator's is named in the registry); rows
-    where nothing is left are dropped."""
+    NULL (a measure's support is its basis count, or the count of the orders it is over; an
+    indicator's is named in the registry, all of them for a composite); rows where nothing is left
+    are dropped."""
     ms, inds = measures(cfg), indicators(cfg)
     supports = sorted({m.support for m in ms})
     keep = " OR ".join(f"{s} >= {MIN_CELL}" for s in supports)
     value_cols = {m.name for m in ms} | {i.name for i in inds}
     out = [c if c not in value_cols else None for c in df.columns]
-    support_of = {m.name: m.support for m in ms} | {i.name: i.support for i in inds}
+    support_of = {m.name: m.supports for m in ms} | {i.name: i.supports for i in inds}
     cols = [F.col(c) if c is not None else _null_below(name, support_of[name])
             for c, name in zip(out, df.columns, strict=True)]
     return df.filter(keep).select(*cols)
 
 
-def suppress_signs(df: DataFrame) -> DataFrame:
-    """体征 rows with N_acc ≥ 5 only; earlier-period counts under 5 (and the growth built on them) NULL."""
+def suppress_signs(df: DataFrame, published_indicators: DataFrame) -> DataFrame:
+    """体征 rows with N_acc ≥ 5 only; earlier-period counts under 5 (and the growth built on them) NULL;
+    the rates copied from the indicators exactly as ``published_indicators`` (``suppress_indicators``'
+    output for the same periods) publishes them, so no rate leaves here that is suppressed there."""
     small_prev = F.col("n_acc_prev_period") < MIN_CELL
     small_year = F.col("n_acc_prev_year") < MIN_CELL
-    return df.filter(F.col("n_acc") >= MIN_CELL).withColumns({
+    rates = published_indicators.filter(F.col("dept_code") == "*").select(*SIGN_KEYS, *SIGN_RATES)
+    out = df.filter(F.col("n_acc") >= MIN_CELL).withColumns({
         "n_acc_prev_period": F.when(~small_prev, F.col("n_acc_prev_period")),
         "mom_growth": F.when(~small_prev, F.col("mom_growth")),
         "n_acc_prev_year": F.when(~small_year, F.col("n_acc_prev_year")),
         "yoy_growth": F.when(~small_year, F.col("yoy_growth")),
     })
+    return out.drop(*SIGN_RATES).join(rates, list(SIGN_KEYS), "left").select(*df.columns)
 
 
 def suppress_ranking(df: DataFrame) -> DataFrame:
-    """Department rates over fewer than 5 orders set to NULL (a ranked department has ≥ the ranking minimum)."""
+    """Department rates over fewer than 5 orders set to NULL (a ranked department has ≥ the ranking minimum);
+    the composite only when all three of its rates are published."""
+    all_three = (F.col("n_signed") >= MIN_CELL) & (F.col("n_evaluable") >= MIN_CELL) & (F.col("n_sat_rated") >= MIN_CELL)
     return df.withColumns({
         "response_rate": F.when(F.col("n_signed") >= MIN_CELL, F.col("response_rate")),
         "solve_rate": F.when(F.col("n_evaluable") >= MIN_CELL, F.col("solve_rate")),
         "satisfaction_rate": F.when(F.col("n_sat_rated") >= MIN_CELL, F.col("satisfaction_rate")),
-        "three_rate_score": F.when(F.col("n_evaluable") >= MIN_CELL, F.col("three_rate_score")),
+        "three_rate_score": F.when(all_three, F.col("three_rate_score")),
         "n_signed": F.when(F.col("n_signed") >= MIN_CELL, F.col("n_signed")),
         "n_evaluable": F.when(F.col("n_evaluable") >= MIN_CELL, F.col("n_evaluable")),
         "n_sat_rated": F.when(F.col("n_sat_rated") >= MIN_CELL, F.col("n_sat_rated")),
