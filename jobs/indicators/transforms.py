@@ -116,14 +116,17 @@ def prepare_orders(orders: DataFrame, sla: DataFrame, calendar: DataFrame, cfg: 
                                     F.col("response_within_hours").alias("_sla_resp_h")).dropDuplicates(["sla_rule_id"]))
     o = o.join(limits, "sla_rule_id", "left")
 
-    # 同人重复诉求 (E): an earlier valid order, same caller + L3 + community, within W days.
+    # 同人重复诉求 (E): an earlier valid order, same caller + L3 + community, within W days (W is a
+    # setting here; silver's repeat_flag is the same rule at the default 30 days). No key, no repeat:
+    # orders without a community or L3 are not "the same place / matter" as one another.
     w_days_us = cfg.repeat_window_days * 86400 * 1_000_000
     by_place = Window.partitionBy("caller_phone_hash", "category_l3_code", "community_code").orderBy("accept_time")
     prev = F.lag("accept_time").over(by_place)
+    has_key = (F.col("caller_phone_hash").isNotNull() & F.col("category_l3_code").isNotNull()
+               & F.col("community_code").isNotNull())
     o = o.withColumn(
         "is_repeat",
-        F.col("caller_phone_hash").isNotNull() & prev.isNotNull()
-        & ((F.unix_micros("accept_time") - F.unix_micros(prev)) <= w_days_us),
+        has_key & prev.isNotNull() & ((F.unix_micros("accept_time") - F.unix_micros(prev)) <= w_days_us),
     )
     # Direct answers: another order by the same caller on the same L3 within the direct window.
     by_cat = Window.partitionBy("caller_phone_hash", "category_l3_code").orderBy("accept_time")
@@ -272,7 +275,7 @@ def aggregate_indicators(placed: DataFrame, cfg: IndicatorConfig) -> DataFrame:
             F.col(f"_q{i}").isNotNull())
         qs = [quantile_kinds[m.kind] for m in group]
         est = _dimensions(rows).groupBy(*KEYS).agg(
-            F.percentile_approx(f"_q{i}", qs, 10000).alias(f"_q{i}"))
+            F.percentile(f"_q{i}", qs).alias(f"_q{i}"))  # exact, interpolated: median(10, 20) = 15
         est = est.select(*KEYS, *[F.col(f"_q{i}")[j].cast("double").alias(m.name) for j, m in enumerate(group)])
         rolled = rolled.join(est, list(KEYS), "left")
 
