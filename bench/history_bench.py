@@ -103,6 +103,20 @@ def summarise(entry: dict) -> None:
                   "peak_rss_bytes": max(a["peak_rss_bytes"] for a in attempts), "rows": _sum_rows(chunks)})
 
 
+def _commit() -> str | None:
+    """The code an attempt runs (a resumed step may span commits): HEAD, marked when the tree is dirty."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "jobs"], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
 def measure_step(step: str, channel: str | None, entry: dict, args: argparse.Namespace, env: dict[str, str],
              save) -> None:
     """Run (or go on with) one step; ``entry`` is its record, updated and saved after every chunk."""
@@ -116,7 +130,7 @@ def measure_step(step: str, channel: str | None, entry: dict, args: argparse.Nam
 
     t0 = time.time()
     attempt = {"from": start, "started_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "wall_seconds": 0.0, "peak_rss_bytes": 0, "exit_code": None}
+               "commit": _commit(), "wall_seconds": 0.0, "peak_rss_bytes": 0, "exit_code": None}
     entry.setdefault("attempts", []).append(attempt)
 
     def on_line(line: str, peak_rss: int) -> None:
