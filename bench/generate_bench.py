@@ -79,6 +79,11 @@ def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, par
         r = run_one(n, first, length, seed, keep, epoch=start)
         runs.append(r)
         print(f"  part {first} + {length} days: {r['orders']:,} orders in {r['generate_seconds']} s", flush=True)
+    return combine_parts(runs, start, days)
+
+
+def combine_parts(runs: list[dict], start: dt.date, days: int) -> dict:
+    """One size's figures from its parts' own: times, lines and bytes summed, peak memory the largest."""
     total = {k: sum(r[k] for r in runs) for k in ("orders", "generate_seconds", "wall_seconds_incl_session",
                                                   "landing_lines", "landing_bytes", "output_bytes_on_disk", "files")}
     return {**runs[-1], **total, "days": days, "start": start.isoformat(),
@@ -87,8 +92,10 @@ def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, par
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs), "parts": runs}
 
 
-def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool, epoch: dt.date | None = None) -> dict:
-    out = tempfile.mkdtemp(prefix=f"bench-generate-{orders}-", dir=os.environ.get("BENCH_TMP"))
+def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool, epoch: dt.date | None = None,
+            out: str | None = None) -> dict:
+    """Generate one range in a process of its own into ``out`` (a new scratch folder if not given)."""
+    out = out or tempfile.mkdtemp(prefix=f"bench-generate-{orders}-", dir=os.environ.get("BENCH_TMP"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-c", CHILD, str(orders), start.isoformat(), str(days), str(seed), out]
     m = run_measured(cmd + ([epoch.isoformat()] if epoch else []), env=env, cwd=str(ROOT))
@@ -111,6 +118,14 @@ def run_one(orders: int, start: dt.date, days: int, seed: int, keep: bool, epoch
     }
 
 
+def record(orders: int, size: dict) -> None:
+    """Keep the figures of the size asked for (``orders``) in the results file, replacing an earlier run."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[str(orders)] = size
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -120,12 +135,9 @@ def main() -> int:
     ap.add_argument("--parts", type=int, default=1, help="generate each size as this many consecutive day ranges")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for n in args.sizes:
         r = run_parts(n, args.start, args.days, args.seed, args.keep, args.parts)
-        results[str(n)] = r
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+        record(n, r)
         print(f"generate {r['orders']:,} orders / {r['days']} days: {r['generate_seconds']} s "
               f"({r['orders_per_second']:,} orders/s, {r['lines_per_second']:,} lines/s), "
               f"peak RSS {r['peak_rss_bytes'] / 2**30:.1f} GiB, {r['landing_bytes'] / 2**30:.2f} GiB landed, "

@@ -25,7 +25,9 @@ from jobs.ops.plan import CHANNELS
     start_date=datetime(2025, 1, 1, tzinfo=CITY_TZ),
     catchup=False,
     max_active_runs=1,
-    dagrun_timeout=timedelta(hours=6),
+    # longer than the landing sensor's 12 h plus the steps: a run timed out earlier would skip its
+    # tasks silently (no failure callback) and its day would never be processed
+    dagrun_timeout=timedelta(hours=20),
     default_args=default_args(execution_timeout=timedelta(hours=1)),
     tags=[*TAGS, "daily"],
     doc_md=__doc__,
@@ -33,7 +35,9 @@ from jobs.ops.plan import CHANNELS
 def minsheng_daily():
     landed = wait_for_landing()
     bronze = [step_task("ingest", channel=ch) for ch in CHANNELS]
-    silver = step_task("standardise")
+    # a day's standardise waits for the previous day's: a cleared, re-run earlier day must not MERGE its
+    # lifecycle events after a later day's (max_active_runs does not count a failed run)
+    silver = step_task("standardise", depends_on_past=True)
     landed >> bronze >> silver
     gate = step_task("quality")
     gold = [step_task("indicators"), step_task("score"), step_task("warnings")]

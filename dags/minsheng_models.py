@@ -15,7 +15,8 @@ last day. A manual run retrains on the last complete month before its logical da
 
 Both read silver and write only their own tables (their own pools); they run one after the other
 because each is CPU-bound and a side-by-side run on a small machine only makes both slower and their
-timings meaningless. The forecast runs whether or not the classifiers succeeded (``all_done``).
+timings meaningless. The forecast runs whether or not the classifiers succeeded, but only when the
+month is published (``all_done_min_one_success`` over the sensor and the classifiers).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ from jobs.ops.days import CITY_TZ
     doc_md=__doc__,
 )
 def minsheng_models():
-    wait_for_published_days() >> step_task("train_classifiers") >> step_task("forecast", trigger_rule="all_done")
+    published = wait_for_published_days()
+    train = step_task("train_classifiers")
+    # after the classifiers whether they succeeded or not, but never on a month that is not published
+    forecast = step_task("forecast", trigger_rule="all_done_min_one_success")
+    published >> train >> forecast
+    published >> forecast
 
 
 minsheng_models()

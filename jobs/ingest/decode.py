@@ -101,6 +101,31 @@ def _read(path, fhash, line_no, raw, enc, values: list, extra: dict) -> tuple:
     return (path, fhash, line_no, raw, enc, None, None, rescued, *values)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    """``json.loads`` hook: an object naming a key twice is refused (which value was meant is unknown)."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(f"key {k!r} appears twice")
+        out[k] = v
+    return out
+
+
+def _has_surrogate(v: object) -> bool:
+    """A lone UTF-16 surrogate (JSON ``\\ud800``): valid JSON, but no character, and unwritable downstream."""
+    if isinstance(v, str):
+        return any("\ud800" <= c <= "\udfff" for c in v)
+    if isinstance(v, dict):
+        return any(_has_surrogate(k) or _has_surrogate(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_surrogate(x) for x in v)
+    return False
+
+
 def _decode_jsonl(ch: Channel, path: str, fhash: str, content: bytes) -> Iterator[tuple]:
     lines = _split_lines(content)
     enc = detect_encoding(lines)
@@ -114,15 +139,27 @@ def _decode_jsonl(ch: Channel, path: str, fhash: str, content: bytes) -> Iterato
         except UnicodeDecodeError as exc:
             yield _rejected(ch, path, fhash, i, b.decode(enc, errors="replace"), enc, "bad_encoding", str(exc))
             continue
+        if i == 1:
+            text = text.lstrip("\ufeff")  # a byte-order mark starts the file, not the record
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, object_pairs_hook=_no_duplicates)
             if not isinstance(obj, dict):
                 raise ValueError(f"a JSON {type(obj).__name__}, not an object")
-        except ValueError as exc:
-            yield _rejected(ch, path, fhash, i, text, enc, "truncated_line", f"not a complete JSON object: {exc}")
+        except _DuplicateKey as exc:
+            yield _rejected(ch, path, fhash, i, text, enc, "malformed_row", str(exc))
+            continue
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond what the parser follows
+            detail = exc if isinstance(exc, ValueError) else "nested too deep"
+            yield _rejected(ch, path, fhash, i, text, enc, "truncated_line", f"not a complete JSON object: {detail}")
+            continue
+        if _has_surrogate(obj):
+            yield _rejected(ch, path, fhash, i, text, enc, "bad_encoding",
+                            "a lone UTF-16 surrogate escape (\\ud800-\\udfff) is no character")
             continue
         flat = _flatten(obj)
-        extra = {k: v for k, v in flat.items() if k not in ch.fields and k not in known_prefixes}
+        # a known nested object that came as something else ("user": "abc") is kept as an extra, not lost
+        extra = {k: v for k, v in flat.items()
+                 if k not in ch.fields and not (k in known_prefixes and (v is None or v == {}))}
         yield _read(path, fhash, i, text, enc, [_strval(flat.get(src)) for src in ch.fields], extra)
 
 
@@ -143,6 +180,13 @@ def _decode_csv(ch: Channel, path: str, fhash: str, content: bytes) -> Iterator[
     missing = [h for h in ch.fields if h not in header]
     if missing:
         raise ValueError(f"{path}: header lacks the contract columns {missing}; got {header}")
+    # a column named twice: the first is the contract's, a later one is an extra (rescued as "name#2"),
+    # not a silent overwrite of the first
+    seen: dict[str, int] = {}
+    for k, h in enumerate(header):
+        seen[h] = seen.get(h, 0) + 1
+        if seen[h] > 1:
+            header[k] = f"{h}#{seen[h]}"
     n = len(header)
     i = 1
     while i < len(lines):
@@ -152,18 +196,19 @@ def _decode_csv(ch: Channel, path: str, fhash: str, content: bytes) -> Iterator[
             i += 1
             continue
         consumed = 1
-        if b.count(b'"') % 2 == 1:  # a quoted field may span lines: join while it parses to n fields
-            joined = b
-            for j in range(i + 1, min(i + 20, len(lines))):
-                joined = joined + b"\n" + lines[j]
-                if joined.count(b'"') % 2 == 0:
-                    try:
-                        f = _csv_fields(joined.decode(enc))
-                    except (UnicodeDecodeError, csv.Error):
-                        f = None
-                    if f is not None and len(f) == n:
-                        b, consumed = joined, j - i + 1
-                    break
+        if b.count(b'"') % 2 == 1:  # a quoted field may span any number of lines: up to where quotes balance
+            odd, j = True, i + 1
+            while j < len(lines) and odd:
+                odd = (lines[j].count(b'"') % 2 == 1) != odd
+                j += 1
+            if not odd:  # the record is lines i..j-1 if it reads as one record of n fields
+                joined = b"\n".join(lines[i:j])
+                try:
+                    f = _csv_fields(joined.decode(enc))
+                except (UnicodeDecodeError, csv.Error):
+                    f = None
+                if f is not None and len(f) >= n:
+                    b, consumed = joined, j - i
         i += consumed
         try:
             text = b.decode(enc)

@@ -118,11 +118,12 @@ def _range_task(step: str, channel: str | None = None, params=None):
     return run_range(step, params["date_from"], params["date_to"], params["chunk_days"], channel=channel)
 
 
-def step_task(step: str, *, channel: str | None = None, ranged: bool = False, trigger_rule: str = "all_success"):
+def step_task(step: str, *, channel: str | None = None, ranged: bool = False, trigger_rule: str = "all_success",
+              depends_on_past: bool = False):
     """The task running ``step`` (for one channel) over the data interval, or the backfill's range."""
     task_id = f"{step}_{channel}" if channel else step
     common = {"task_id": task_id, "pool": pool_for(step, channel), "outlets": assets(step, channel),
-              "trigger_rule": trigger_rule}
+              "trigger_rule": trigger_rule, "depends_on_past": depends_on_past}
     if execution_mode() == "spark-submit":
         from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 

@@ -96,8 +96,12 @@ def evaluate(df: DataFrame, tr: TableRules, codelists: dict[str, list[str]]) -> 
     for r in tr.rules:
         scope = F.expr(r.where) if r.where else F.lit(True)
         if r.unique:
-            checked = F.count(F.lit(1))
-            failed = F.count(F.lit(1)) - F.count_distinct(*[F.col(c) for c in r.unique])
+            # rows in scope whose key is complete (a missing key is completeness' business, not a duplicate)
+            keyed = scope
+            for c in r.unique:
+                keyed = keyed & F.col(c).isNotNull()
+            checked = F.count(F.when(keyed, F.lit(1)))
+            failed = checked - F.count_distinct(*[F.when(keyed, F.col(c)) for c in r.unique])
         elif r.ratio:
             checked = F.coalesce(F.sum(F.when(scope, F.col(r.ratio["total"]))), F.lit(0))
             failed = checked - F.coalesce(F.sum(F.when(scope, F.col(r.ratio["good"]))), F.lit(0))

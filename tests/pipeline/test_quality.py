@@ -56,3 +56,17 @@ def test_gate_stops_with_rule_and_numbers(spark, catalogue, settings, standardis
     with pytest.raises(QualityGateError, match=r"rule wo_everything_dispatched on dwd_work_order for 2025-03-03: "
                                                r"\d+ of 8 failed \(pass rate [0-9.]+% < threshold 90\.00%\)"):
         run(DAY1, DAY2, settings=settings)
+
+
+def test_a_missing_key_is_no_duplicate_and_a_finish_before_acceptance_fails_without_dispatch(spark):
+    tr = load_rules()["dwd_work_order"]
+    t = dt.datetime(2025, 3, 3, 9)
+    rows = [("A", t, None, t - dt.timedelta(hours=1), None),       # direct answer finished before acceptance
+            ("B", t, None, t + dt.timedelta(hours=1), None),
+            (None, t, None, None, t - dt.timedelta(hours=2))]      # no id; call-back before acceptance
+    cols = "order_id string, accept_time timestamp, dispatch_time timestamp, finish_time timestamp, revisit_time timestamp"
+    df = spark.createDataFrame(rows, cols).withColumn("accept_date", F.to_date("accept_time"))
+    only = TableRules(tr.table, tr.batch_column, [r for r in tr.rules if r.id in ("wo_order_id_unique", "wo_lifecycle_order")])
+    res = {r.rule_id: (r.rows_checked, r.rows_failed) for r in evaluate(df, only, {}).collect()}
+    assert res["wo_order_id_unique"] == (2, 0)
+    assert res["wo_lifecycle_order"] == (3, 2)

@@ -60,3 +60,42 @@ def test_a_contract_column_named_like_a_decoder_column_is_refused():
     with pytest.raises(ValueError, match="raw_line"):
         decoded_columns(clash)
     assert decoded_schema(EVENT).startswith("`source_file` string") and "`line_no` int" in decoded_schema(EVENT)
+
+
+def test_a_quoted_field_may_span_any_number_of_lines():
+    header = ",".join(PHONE.fields)
+    values = ["RX-1", "2025-03-03 08:00:00", "13812345678", "张伟", "投诉", "一般", "01", "030101", "停水",
+              '"' + "\n".join(f"第{k}行" for k in range(25)) + '"', "990101", "990101001", "", "", "否", "H01", "D08"]
+    body = header + "\n" + ",".join(values) + "\n" + ",".join(values[:9] + ["正常", *values[10:]]) + "\n"
+    rows = _rows(PHONE, body.encode())
+    assert [(r["line_no"], r["error"]) for r in rows] == [(2, None), (27, None)]
+    assert rows[0]["content"].count("\n") == 24
+    # one record over three lines with a field too many is one malformed row, not three truncated ones
+    bad = header + "\n" + ",".join([*values[:9], '"a\nb\nc"', *values[10:], "多"]) + "\n"
+    assert [(r["line_no"], r["error"]) for r in _rows(PHONE, bad.encode())] == [(2, "malformed_row")]
+
+
+def test_json_the_decoder_cannot_keep_is_quarantined_not_fatal():
+    import pyarrow as pa
+
+    base = {"msg_id": "M1", "submit_time": "2025-03-03T08:00:00+08:00", "content": "x"}
+    deep = '{"msg_id": "M2", "content": "x", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    lines = [json.dumps({**base, "title": "\ud800"}), deep, '{"msg_id": "A", "msg_id": "B", "content": "x"}']
+    rows = _rows(ONLINE, ("\n".join(lines) + "\n").encode())
+    assert [(r["line_no"], r["error"]) for r in rows] == [(1, "bad_encoding"), (2, "truncated_line"),
+                                                          (3, "malformed_row")]
+    assert "appears twice" in rows[2]["error_detail"]
+    import pandas as pd
+    pa.Table.from_pandas(pd.DataFrame(rows))  # what mapInPandas hands to Arrow: writable
+
+
+def test_a_bom_a_doubled_header_and_a_non_object_parent_lose_nothing():
+    line = json.dumps({"msg_id": "M1", "submit_time": "2025-03-03T08:00:00+08:00", "content": "x", "user": "匿名"},
+                      ensure_ascii=False)
+    (row,) = _rows(ONLINE, ("\ufeff" + line + "\n").encode())
+    assert row["error"] is None and row["msg_id"] == "M1" and json.loads(row["rescued"]) == {"user": "匿名"}
+    header = ",".join([*PHONE.fields, "标题"])
+    values = ["RX-1", "2025-03-03 08:00:00", "13812345678", "张伟", "投诉", "一般", "01", "030101", "停水", "内容",
+              "990101", "990101001", "", "", "否", "H01", "D08", "另一个标题"]
+    (row,) = _rows(PHONE, (header + "\n" + ",".join(values) + "\n").encode())
+    assert row["title"] == "停水" and json.loads(row["rescued"]) == {"标题#2": "另一个标题"}
