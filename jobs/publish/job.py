@@ -228,14 +228,8 @@ class _Publisher:
                              "ContentType": "application/json" if fmt == "json" else "application/vnd.apache.parquet",
                              "Metadata": {"sha256": digest, "data-grade": grade}})
                 files.append({"key": key, "format": fmt, "bytes": len(body), "sha256": digest})
-                audit.append({
-                    "audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": action, "actor": self.actor,
-                    "dataset": name, "period_type": meta["period_type"],
-                    "period_start": dt.date.fromisoformat(meta["period_start"]), "recipient": recipient,
-                    "bucket": self.bucket, "object_key": key, "uri": f"s3://{self.bucket}/{key}", "format": fmt,
-                    "rows": len(pdf), "bytes": len(body), "sha256": digest, "data_grade": grade,
-                    "published_at": self.now.replace(tzinfo=None),
-                })
+                audit.append(self._audit_row(action, name, meta["period_type"], meta["period_start"], recipient,
+                                             key, fmt, len(pdf), len(body), digest, grade))
             entries[name] = {"rows": len(pdf), "columns": list(pdf.columns), "files": files}
         manifest = {
             "schema_version": SCHEMA_VERSION, **meta, "run_id": self.run_id,
@@ -261,6 +255,15 @@ class _Publisher:
             self.client.put_object(Bucket=self.bucket, **put)
         self._remove_other_runs(prefix)
 
+    def _audit_row(self, action: str, dataset: str, period_type: str, period_start: str, recipient: str,
+                   key: str, fmt: str | None, rows: int, size: int, digest: str | None, grade: str) -> dict[str, Any]:
+        """One ``ops_publish_audit`` row (AUDIT_SCHEMA) for an object (or a withdrawn prefix) of this run."""
+        return {"audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": action, "actor": self.actor,
+                "dataset": dataset, "period_type": period_type, "period_start": dt.date.fromisoformat(period_start),
+                "recipient": recipient, "bucket": self.bucket, "object_key": key, "uri": f"s3://{self.bucket}/{key}",
+                "format": fmt, "rows": rows, "bytes": size, "sha256": digest, "data_grade": grade,
+                "published_at": self.now.replace(tzinfo=None)}
+
     def withdraw(self, root: str, starts: list[str], keep: set[str], dataset: str, recipient: str,
                  grade: str, period_type: str) -> list[str]:
         """Take down what an earlier run published under ``root`` for these period starts and this run
@@ -270,7 +273,7 @@ class _Publisher:
         A period's department extract goes when the department no longer has orders in it (an order
         reassigned to another department, or voided): re-publishing a period replaces all of it.
         """
-        first, last = min(starts), max(starts)
+        first, last, wanted = min(starts), max(starts), set(starts) - keep
         found: dict[str, list[str]] = {}
         paginator = self.client.get_paginator("list_objects_v2")
         # the listing is in key order and period starts are ISO dates: start at the first, stop after the last
@@ -278,7 +281,7 @@ class _Publisher:
             contents = page.get("Contents", [])
             for obj in contents:
                 start = obj["Key"][len(root):].split("/", 1)[0]
-                if start in starts and start not in keep:
+                if start in wanted:
                     found.setdefault(start, []).append(obj["Key"])
             if contents and contents[-1]["Key"][len(root):].split("/", 1)[0] > last:
                 break
@@ -287,13 +290,8 @@ class _Publisher:
             ordered = [k for k in keys if k == manifest] + [k for k in keys if k != manifest]
             for k in ordered:
                 self.client.delete_object(Bucket=self.bucket, Key=k)
-            self.audit.append({
-                "audit_id": uuid.uuid4().hex, "run_id": self.run_id, "action": "withdraw", "actor": self.actor,
-                "dataset": dataset, "period_type": period_type, "period_start": dt.date.fromisoformat(start),
-                "recipient": recipient, "bucket": self.bucket, "object_key": f"{root}{start}/",
-                "uri": f"s3://{self.bucket}/{root}{start}/", "format": None, "rows": 0, "bytes": 0,
-                "sha256": None, "data_grade": grade, "published_at": self.now.replace(tzinfo=None),
-            })
+            self.audit.append(self._audit_row("withdraw", dataset, period_type, start, recipient, f"{root}{start}/",
+                                              None, 0, 0, None, grade))
         return [f"{root}{start}/" for start in sorted(found)]
 
     def _remove_other_runs(self, prefix: str) -> None:
