@@ -10,8 +10,11 @@ One run covers the delivery days ``date_from``..``date_to`` (one Spark job for t
    status, due time (SLA rule + working-day calendar + approved extensions), counts, outcome — so a
    late or out-of-order event changes nothing but what it should;
 4. cross-channel duplicates are linked (并单) and repeat demands flagged over the affected orders and
-   their 30-day neighbours; the result is MERGEd into ``dwd_work_order`` — a row is rewritten only
-   when something in it changed, so re-running a day leaves the tables identical.
+   the stored orders of the same callers and L3s from 60 days before to 30 days after them (the older
+   half only as earlier orders, never rewritten; a chain of repeats reaching past the window is
+   relabelled), so the result does not depend on which days a run covers; it is MERGEd into
+   ``dwd_work_order`` — a row is rewritten only when something in it changed, so re-running a day
+   leaves the tables identical.
 """
 
 from __future__ import annotations
@@ -146,21 +149,40 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
     orders = A.with_departments(orders, cat.read(spark, "ref_department"), cat.read(spark, "ref_dispatch_rule"))
     orders = A.with_sla(orders, cat.read(spark, "ref_sla_rule"), cat.read(spark, "ref_calendar"))
 
-    # ---- duplicates and repeats over the affected orders and their stored 30-day neighbours
-    orders = orders.withColumn("_own", F.lit(True)).withColumn("_stored_status", F.lit(None).cast("string")) \
-        .withColumn("_stored_valid", F.lit(None).cast("boolean"))
+    # ---- duplicates and repeats over the affected orders and their stored neighbours
+    orders = orders.withColumns({"_own": F.lit(True), "_ctx": F.lit(False),
+                                 "_stored_status": F.lit(None).cast("string"),
+                                 "_stored_valid": F.lit(None).cast("boolean")})
     if orders_exist:
+        stored_orders = cat.read(spark, ORDER_TABLE)
+        orders = orders.join(stored_orders.select("order_id", F.col("repeat_flag").alias("_stored_repeat"),
+                                                  F.col("dup_group_id").alias("_stored_group")), "order_id", "left")
         bounds = orders.agg(F.min("accept_date"), F.max("accept_date")).first()
         if bounds[0] is not None:
             window = dt.timedelta(days=A.REPEAT_WINDOW_DAYS)
-            orders = orders.unionByName(_neighbours(cat.read(spark, ORDER_TABLE), orders, bounds[0] - window,
-                                                    bounds[1] + window))
+            orders = orders.unionByName(_neighbours(stored_orders, orders, bounds[0] - window, bounds[1] + window))
+    else:
+        orders = orders.withColumns({"_stored_repeat": F.lit(None).cast("boolean"),
+                                     "_stored_group": F.lit(None).cast("string")})
     orders = A.link_cross_channel(orders)
     orders = A.with_status(orders)
-    orders = (orders.withColumn("status_code", F.when(F.col("_own"), F.col("status_code")).otherwise(F.col("_stored_status")))
+    # a stored neighbour keeps its status and validity, but a link it gains now (an earlier duplicate
+    # delivered late) makes it 70, as it would have been had both arrived together; a link is never lost
+    stored_status = (F.when(F.col("_stored_status") == "80", F.lit("80"))
+                     .when(F.col("merged_into_id").isNotNull(), F.lit("70")).otherwise(F.col("_stored_status")))
+    orders = (orders.withColumn("status_code", F.when(F.col("_own"), F.col("status_code")).otherwise(stored_status))
               .withColumn("is_valid", F.when(F.col("_own"), F.col("is_valid")).otherwise(F.col("_stored_valid"))))
-    orders = A.flag_repeats(orders)
-    final = A.finalise(orders, etl_time).select(*A.ORDER_COLUMNS).localCheckpoint()
+    orders = A.flag_repeats(orders).localCheckpoint()
+    final = A.finalise(orders.filter(~F.col("_ctx")), etl_time).select(*A.ORDER_COLUMNS)
+    if orders_exist and bounds[0] is not None:
+        relabelled = _relabel_later_chains(stored_orders, orders, bounds[1] + window)
+        # a chain's first order that only has followers after the window names the chain itself
+        starts = relabelled.select(F.col("dup_group_id").alias("order_id")).distinct().withColumn("_start", F.lit(True))
+        final = (final.join(starts, "order_id", "left")
+                 .withColumn("dup_group_id", F.coalesce(F.col("dup_group_id"),
+                                                        F.when(F.col("_start"), F.col("order_id"))))
+                 .select(*A.ORDER_COLUMNS).unionByName(relabelled))
+    final = final.localCheckpoint()
     dates = [r[0] for r in final.select("accept_date").distinct().collect() if r[0] is not None]
     delta.merge(final, cat, ORDER_TABLE, partition_filter=_date_filter("accept_date", dates) if dates else None,
                 update_condition=_update_if_changed(A.ORDER_COLUMNS))
@@ -185,19 +207,41 @@ def cat_schema_events(spark: SparkSession):
 
 
 def _neighbours(stored: DataFrame, own: DataFrame, lo: dt.date, hi: dt.date) -> DataFrame:
-    """Stored orders near the run's orders, shaped like them, for the duplicate / repeat windows.
+    """Stored orders of the run's callers and L3s from ``lo`` − 30 days to ``hi``, shaped like the run's
+    orders, for the duplicate / repeat windows (an order without a caller pseudonym is in neither).
 
+    Those from ``lo`` on may be linked or flagged anew; the earlier ones (``_ctx``) are only there as the
+    earlier orders of the rows after them: no order this run changes is within 30 days before them.
     They keep their stored status, validity and 并单 link (explicit or automatic): status and link were
     decided together when the order was last standardised, and recomputing only the link from this
     run's narrower window could drop it while the stored status still says 70 (merged).
     """
-    near = (stored.filter(F.col("accept_date").between(F.lit(lo), F.lit(hi)))
+    keys = own.filter(F.col("caller_phone_hash").isNotNull()).select("caller_phone_hash", "category_l3_code").distinct()
+    first = lo - dt.timedelta(days=A.REPEAT_WINDOW_DAYS)
+    near = (stored.filter(F.col("accept_date").between(F.lit(first), F.lit(hi)))
+            .join(keys, ["caller_phone_hash", "category_l3_code"], "left_semi")
             .join(own.select("order_id"), "order_id", "left_anti"))
     near = (near.withColumn("event_merged_into_id", F.col("merged_into_id"))
             .withColumn("voided", F.col("status_code") == "80")
-            .withColumn("_own", F.lit(False)).withColumn("_stored_status", F.col("status_code"))
-            .withColumn("_stored_valid", F.col("is_valid")))
+            .withColumn("_own", F.lit(False)).withColumn("_ctx", F.col("accept_date") < F.lit(lo))
+            .withColumn("_stored_status", F.col("status_code")).withColumn("_stored_valid", F.col("is_valid"))
+            .withColumn("_stored_repeat", F.col("repeat_flag")).withColumn("_stored_group", F.col("dup_group_id")))
     for c in own.columns:
         if c not in near.columns:
             near = near.withColumn(c, F.lit(None).cast(own.schema[c].dataType))
     return near.select(*own.columns)
+
+
+def _relabel_later_chains(stored: DataFrame, flagged: DataFrame, after: dt.date) -> DataFrame:
+    """Stored orders after ``after`` whose chain of repeats now starts elsewhere, with the new group.
+
+    Their flags cannot change (every order within 30 days before them is either unchanged or in this
+    run), but their ``dup_group_id`` names the chain's first order: when this run splits or joins a
+    chain, the rest of it, later than the run's window, follows the run's last order of that chain.
+    """
+    last = (flagged.filter(~F.col("_ctx") & F.col("_stored_group").isNotNull())
+            .groupBy(F.col("_stored_group").alias("dup_group_id"))
+            .agg(F.max_by(F.coalesce(F.col("dup_group_id"), F.col("order_id")), F.col("accept_time")).alias("_new")))
+    moved = last.filter(F.col("_new") != F.col("dup_group_id"))
+    later = stored.filter(F.col("accept_date") > F.lit(after)).join(F.broadcast(moved), "dup_group_id")
+    return later.withColumn("dup_group_id", F.col("_new")).select(*A.ORDER_COLUMNS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
@@ -78,6 +78,11 @@ def with_departments(df: DataFrame, department: DataFrame, dispatch_rule: DataFr
             .withColumn("dispatch_level", F.when(dispatched, F.col("dispatch_level"))).drop("_l3", "_dd"))
 
 
+def valid_order() -> Column:
+    """§7(c) conventions: an order counts unless voided (作废) or handled as 恶意扰乱 (path 06)."""
+    return ~F.col("voided") & ~F.col("handling_path_code").eqNullSafe("06")
+
+
 def with_status(df: DataFrame) -> DataFrame:
     direct = F.col("handling_path_code").isin(*DIRECT_PATHS) & (F.col("dispatch_count") == 0)
     status = (F.when(F.col("voided"), F.lit("80"))
@@ -85,49 +90,71 @@ def with_status(df: DataFrame) -> DataFrame:
               .when(direct & (F.col("event_status_code").isNull() | (F.col("event_status_code") == "30")), F.lit("11"))
               .when(F.col("event_status_code").isNotNull(), F.col("event_status_code"))
               .otherwise(F.lit("10")))
-    valid = ~F.col("voided") & ~F.col("handling_path_code").eqNullSafe("06")
-    return df.withColumn("status_code", status).withColumn("is_valid", valid)
+    return df.withColumn("status_code", status).withColumn("is_valid", valid_order())
 
 
 def link_cross_channel(df: DataFrame) -> DataFrame:
     """并单: link an order to the order it duplicates.
 
     An explicit 并单 event (E14) wins. Otherwise the same caller (phone pseudonym) on the same L3 from
-    another channel within 24 h after an earlier order is a cross-channel duplicate of that earlier,
-    surviving order (flagged ``auto_merged`` in ``dq_flags``).
+    another channel within 24 h after an earlier valid order is a cross-channel duplicate of that
+    earlier order (flagged ``auto_merged`` in ``dq_flags``) — or of the order *that* one is merged
+    into, so a link always ends at a surviving order: phone 08:00, web 09:00, phone 10:00 link both
+    later ones to the first.
     """
     has_key = F.col("caller_phone_hash").isNotNull() & F.col("category_l3_code").isNotNull()
     ts = F.col("accept_time").cast("long")
     wr = (Window.partitionBy("caller_phone_hash", "category_l3_code").orderBy(ts)
           .rangeBetween(-CROSS_CHANNEL_WINDOW_HOURS * 3600, -1))
-    prev = F.collect_list(F.struct(ts.alias("t"), F.col("order_id").alias("o"), F.col("channel_code").alias("c"))).over(wr)
+    prev = F.collect_list(F.when(valid_order(), F.struct(
+        ts.alias("t"), F.col("order_id").alias("o"), F.col("channel_code").alias("c")))).over(wr)
     out = df.withColumn("_prev", F.when(has_key, prev))
     other = F.filter("_prev", lambda x: x["c"] != F.col("channel_code"))
-    auto = F.when(F.size(other) > 0, F.array_min(other)["o"])
-    out = out.withColumn("_auto", auto)
+    out = out.withColumn("_auto", F.when(F.size(other) > 0, F.array_min(other)["o"]))
     out = out.withColumn("merged_into_id", F.coalesce(F.col("event_merged_into_id"), F.col("_auto")))
+    # one hop further when the order linked to is itself merged (its own link was decided the same way)
+    onward = out.select(F.col("order_id").alias("_auto"), F.col("merged_into_id").alias("_onward"))
+    out = out.join(onward, "_auto", "left")
+    out = out.withColumn("merged_into_id", F.coalesce(
+        F.col("event_merged_into_id"), F.coalesce(F.col("_onward"), F.col("_auto"))))
     flagged = F.array_union(F.col("dq_flags"), F.array(F.lit("auto_merged")))
     out = out.withColumn("dq_flags", F.when(F.col("event_merged_into_id").isNull() & F.col("_auto").isNotNull(), flagged)
                          .otherwise(F.col("dq_flags")))
-    return out.drop("_prev", "_auto")
+    return out.drop("_prev", "_auto", "_onward")
 
 
 def flag_repeats(df: DataFrame) -> DataFrame:
-    """Repeat demands: an earlier valid, not merged order with the same caller pseudonym, L3 and community
-    within 30 days → ``repeat_flag``; ``dup_group_id`` = the first order of the chain of repeats."""
+    """Repeat demands (§7(c)-E): an earlier valid order with the same caller pseudonym, L3 and community
+    within 30 days → ``repeat_flag``; ``dup_group_id`` = the first order of the chain of repeats.
+
+    Rows with ``_ctx`` set are stored orders older than anything the run can change, there only as the
+    earlier orders of the rows after them: their stored flag (``_stored_repeat``) stands, and a chain
+    that started before them keeps its stored group (``_stored_group``). The result is then the same
+    whichever days a run covers.
+    """
+    for c, t in (("_ctx", "boolean"), ("_stored_repeat", "boolean"), ("_stored_group", "string")):
+        if c not in df.columns:
+            df = df.withColumn(c, F.lit(None).cast(t))
     rk = ["caller_phone_hash", "category_l3_code", "community_code"]
     eligible = (F.col("caller_phone_hash").isNotNull() & F.col("category_l3_code").isNotNull()
-                & F.col("community_code").isNotNull() & F.col("merged_into_id").isNull() & F.col("is_valid"))
-    out = df.withColumn("_elig", eligible)
+                & F.col("community_code").isNotNull() & F.col("is_valid"))
+    out = df.withColumn("_elig", F.coalesce(eligible, F.lit(False)))
     w2 = Window.partitionBy(*rk, "_elig").orderBy("accept_time", "order_id")
     gap = F.col("accept_time").cast("long") - F.lag("accept_time").over(w2).cast("long")
-    out = out.withColumn("_rep", F.col("_elig") & gap.isNotNull() & (gap <= REPEAT_WINDOW_DAYS * 86400))
+    computed = F.col("_elig") & gap.isNotNull() & (gap <= REPEAT_WINDOW_DAYS * 86400)
+    out = out.withColumn("_rep", F.coalesce(
+        F.when(F.col("_ctx"), F.col("_elig") & F.coalesce(F.col("_stored_repeat"), F.lit(False))).otherwise(computed),
+        F.lit(False)))
     out = out.withColumn("_chain", F.sum(F.when(F.col("_rep"), 0).otherwise(1)).over(
         w2.rowsBetween(Window.unboundedPreceding, 0)))
     wc = Window.partitionBy(*rk, "_elig", "_chain")
-    out = out.withColumn("repeat_flag", F.coalesce(F.col("_rep"), F.lit(False)))
-    group = F.when(F.col("_elig") & (F.count("*").over(wc) > 1), F.min_by("order_id", "accept_time").over(wc))
-    return out.withColumn("dup_group_id", group).drop("_rep", "_chain", "_elig")
+    first = F.min_by(F.struct(F.col("order_id").alias("o"), F.col("_rep").alias("r"), F.col("_stored_group").alias("g")),
+                     F.struct("accept_time", "order_id")).over(wc)
+    group = (F.when(~F.col("_elig"), F.lit(None))
+             .when(first["r"], first["g"])                      # the chain began before the context rows
+             .when(F.count("*").over(wc) > 1, first["o"]))
+    return (out.withColumn("repeat_flag", F.col("_rep")).withColumn("dup_group_id", group)
+            .drop("_rep", "_chain", "_elig"))
 
 
 def finalise(df: DataFrame, etl_time) -> DataFrame:
