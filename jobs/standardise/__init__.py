@@ -157,6 +157,8 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
         stored_orders = cat.read(spark, ORDER_TABLE)
         orders = orders.join(stored_orders.select("order_id", F.col("repeat_flag").alias("_stored_repeat"),
                                                   F.col("dup_group_id").alias("_stored_group")), "order_id", "left")
+        # computed once: the bounds, the neighbours' keys and ids and the union below all read it
+        orders = orders.localCheckpoint()
         bounds = orders.agg(F.min("accept_date"), F.max("accept_date")).first()
         if bounds[0] is not None:
             window = dt.timedelta(days=A.REPEAT_WINDOW_DAYS)
