@@ -112,9 +112,13 @@ def link_cross_channel(df: DataFrame) -> DataFrame:
     other = F.filter("_prev", lambda x: x["c"] != F.col("channel_code"))
     out = out.withColumn("_auto", F.when(F.size(other) > 0, F.array_min(other)["o"]))
     out = out.withColumn("merged_into_id", F.coalesce(F.col("event_merged_into_id"), F.col("_auto")))
-    # one hop further when the order linked to is itself merged (its own link was decided the same way)
-    onward = out.select(F.col("order_id").alias("_auto"), F.col("merged_into_id").alias("_onward"))
-    out = out.join(onward, "_auto", "left")
+    # one hop further when the order linked to is itself merged (its own link was decided the same way).
+    # That order is in the same caller/L3 window frame, so the frame is read again instead of joining the
+    # orders to themselves (a self-join whose size Spark underestimates and may try to broadcast).
+    earlier = F.collect_list(F.when(has_key & F.col("merged_into_id").isNotNull(), F.struct(
+        F.col("order_id").alias("o"), F.col("merged_into_id").alias("m")))).over(wr)
+    out = out.withColumn("_onward", F.when(F.col("_auto").isNotNull(), F.get(F.filter(
+        earlier, lambda x: x["o"] == F.col("_auto")), 0)["m"]))
     out = out.withColumn("merged_into_id", F.coalesce(
         F.col("event_merged_into_id"), F.coalesce(F.col("_onward"), F.col("_auto"))))
     flagged = F.array_union(F.col("dq_flags"), F.array(F.lit("auto_merged")))
