@@ -12,7 +12,10 @@ generated year by year would be (``--epoch`` = the first day, each part's order 
 whole range's volume, so the days come out at the same daily rates as in one run). Each part's output
 is measured and then deleted before the next part starts (unless --keep): the size of a 30 M-order
 landing zone is more than this machine's free disk. The figures are the parts' sums (peak memory
-their maximum), each part's own figures kept beside them.
+their maximum), each part's own figures kept beside them. Each finished part is recorded as it ends
+(the size's entry says ``"complete": false`` until the last one), and ``--resume`` goes on at the first
+part not yet recorded: a 30 M city takes longer than one session of this machine, whose processes and
+scratch files do not outlive the session. ``--max-parts M`` stops after M new parts.
 """
 
 from __future__ import annotations
@@ -70,21 +73,49 @@ def part_orders(orders: int, start: dt.date, days: int, parts: int) -> list[tupl
     return [(n, start + dt.timedelta(days=a), b - a) for n, (a, b) in zip(sizes, itertools.pairwise(bounds), strict=True)]
 
 
-def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, parts: int) -> dict:
-    """One size as ``parts`` consecutive day ranges, each measured (and deleted) before the next."""
+def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, parts: int, resume: bool = False,
+              max_new: int | None = None) -> dict:
+    """One size as ``parts`` consecutive day ranges, each measured (and deleted) before the next.
+
+    Every finished part is recorded at once; with ``resume`` the parts already recorded for the same
+    split are kept and the run goes on at the next one. After ``max_new`` new parts the size's entry is
+    left incomplete (``"complete": false``) for a later ``--resume``.
+    """
     if parts == 1:
         return run_one(orders, start, days, seed, keep)
-    runs = []
-    for n, first, length in part_orders(orders, start, days, parts):
-        r = run_one(n, first, length, seed, keep, epoch=start)
+    plan = [{"asked_orders": n, "start": first.isoformat(), "days": length, "seed": seed}
+            for n, first, length in part_orders(orders, start, days, parts)]
+    runs = recorded_parts(orders, plan) if resume else []
+    for spec in plan[len(runs):len(runs) + (max_new if max_new is not None else parts)]:
+        first = dt.date.fromisoformat(spec["start"])
+        r = {**run_one(spec["asked_orders"], first, spec["days"], seed, keep, epoch=start), **spec}
         runs.append(r)
-        print(f"  part {first} + {length} days: {r['orders']:,} orders in {r['generate_seconds']} s", flush=True)
-    return combine_parts(runs, start, days)
+        print(f"  part {first} + {spec['days']} days: {r['orders']:,} orders in {r['generate_seconds']} s", flush=True)
+        if len(runs) < parts:
+            record(orders, {"complete": False, "parts_done": len(runs), "parts_planned": parts,
+                            "start": start.isoformat(), "days": days, "parts": runs})
+    if len(runs) < parts:
+        return {"complete": False, "parts_done": len(runs), "parts_planned": parts, "start": start.isoformat(),
+                "days": days, "parts": runs}
+    return {**combine_parts(runs, start, days), "complete": True}
+
+
+def recorded_parts(orders: int, plan: list[dict]) -> list[dict]:
+    """The leading parts of ``plan`` already recorded for this size (same split, days and seed)."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    done = results.get(str(orders), {}).get("parts", [])
+    keys = ("asked_orders", "start", "days", "seed")
+    kept = []
+    for spec, part in zip(plan, done, strict=False):
+        if any(part.get(k) != spec[k] for k in keys):
+            break
+        kept.append(part)
+    return kept
 
 
 def combine_parts(runs: list[dict], start: dt.date, days: int) -> dict:
     """One size's figures from its parts' own: times, lines and bytes summed, peak memory the largest."""
-    total = {k: sum(r[k] for r in runs) for k in ("orders", "generate_seconds", "wall_seconds_incl_session",
+    total = {k: round(sum(r[k] for r in runs), 1) for k in ("orders", "generate_seconds", "wall_seconds_incl_session",
                                                   "landing_lines", "landing_bytes", "output_bytes_on_disk", "files")}
     return {**runs[-1], **total, "days": days, "start": start.isoformat(),
             "orders_per_second": round(total["orders"] / total["generate_seconds"]),
@@ -134,10 +165,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--parts", type=int, default=1, help="generate each size as this many consecutive day ranges")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="keep the parts already recorded for a size; go on after them")
+    ap.add_argument("--max-parts", type=int, help="generate at most this many new parts per size in this run")
     args = ap.parse_args()
     for n in args.sizes:
-        r = run_parts(n, args.start, args.days, args.seed, args.keep, args.parts)
+        r = run_parts(n, args.start, args.days, args.seed, args.keep, args.parts, args.resume, args.max_parts)
         record(n, r)
+        if not r.get("complete", True):
+            print(f"generate {n:,} orders / {args.days} days: {r['parts_done']} of {r['parts_planned']} parts done "
+                  f"({sum(p['generate_seconds'] for p in r['parts']):,.1f} s so far); go on with --resume")
+            continue
         print(f"generate {r['orders']:,} orders / {r['days']} days: {r['generate_seconds']} s "
               f"({r['orders_per_second']:,} orders/s, {r['lines_per_second']:,} lines/s), "
               f"peak RSS {r['peak_rss_bytes'] / 2**30:.1f} GiB, {r['landing_bytes'] / 2**30:.2f} GiB landed, "
