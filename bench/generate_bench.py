@@ -86,17 +86,20 @@ def run_parts(orders: int, start: dt.date, days: int, seed: int, keep: bool, par
     plan = [{"asked_orders": n, "start": first.isoformat(), "days": length, "seed": seed}
             for n, first, length in part_orders(orders, start, days, parts)]
     runs = recorded_parts(orders, plan) if resume else []
+
+    def incomplete() -> dict:
+        return {"complete": False, "parts_done": len(runs), "parts_planned": parts, "start": start.isoformat(),
+                "days": days, "parts": runs}
+
     for spec in plan[len(runs):len(runs) + (max_new if max_new is not None else parts)]:
         first = dt.date.fromisoformat(spec["start"])
         r = {**run_one(spec["asked_orders"], first, spec["days"], seed, keep, epoch=start), **spec}
         runs.append(r)
         print(f"  part {first} + {spec['days']} days: {r['orders']:,} orders in {r['generate_seconds']} s", flush=True)
         if len(runs) < parts:
-            record(orders, {"complete": False, "parts_done": len(runs), "parts_planned": parts,
-                            "start": start.isoformat(), "days": days, "parts": runs})
+            record(orders, incomplete())
     if len(runs) < parts:
-        return {"complete": False, "parts_done": len(runs), "parts_planned": parts, "start": start.isoformat(),
-                "days": days, "parts": runs}
+        return incomplete()
     return {**combine_parts(runs, start, days), "complete": True}
 
 
