@@ -123,7 +123,7 @@ def read_decoded(spark: SparkSession, ch: Channel, files: list[LandingFile]) -> 
 def _ref_domains(spark: SparkSession, cat: Catalogue) -> dict[str, list[str]]:
     return T.code_domains(cat.read(spark, "ref_codelist"), cat.read(spark, "ref_category"),
                           cat.read(spark, "ref_district"), cat.read(spark, "ref_street"),
-                          cat.read(spark, "ref_department"))
+                          cat.read(spark, "ref_community"), cat.read(spark, "ref_department"))
 
 
 def append_once(df: DataFrame, cat: Catalogue, name: str, txn_id: str) -> None:

@@ -65,8 +65,8 @@ PHONE = Channel(
     time_field="accept_time",
     time_format="yyyy-MM-dd HH:mm:ss",
     codes={"appeal_type_name": "appeal_name", "urgency_name": "urgency_name", "handling_path_code": "CL-PATH",
-           "category_code": "category", "district_code": "district", "dept_code": "department",
-           "confidential": "yes_no"},
+           "category_code": "category", "district_code": "district", "street_code": "street",
+           "community_code": "community", "dept_code": "department", "confidential": "yes_no"},
     id_field="source_order_id",
     text_fields=("title", "content", "address"),
 )
@@ -86,8 +86,8 @@ ONLINE = Channel(
     time_field="submit_time",
     time_format="iso_offset",
     codes={"source": "online_source", "appeal_type_code": "CL-APPEAL", "category_code": "category",
-           "district_code": "district", "dept_code": "department", "handling_path_code": "CL-PATH",
-           "urgency_code": "CL-URG"},
+           "district_code": "district", "street_code": "street", "community_code": "community",
+           "dept_code": "department", "handling_path_code": "CL-PATH", "urgency_code": "CL-URG"},
     id_field="msg_id",
     text_fields=("title", "content", "address"),
 )
@@ -104,7 +104,8 @@ GRID = Channel(
     required=("report_id", "report_time", "category_code", "street_code"),
     time_field="report_time",
     time_format="yyyy/MM/dd HH:mm",
-    codes={"category_code": "category", "street_code": "street", "dept_code": "department", "urgency_code": "CL-URG"},
+    codes={"category_code": "category", "street_code": "street", "community_code": "community",
+           "dept_code": "department", "urgency_code": "CL-URG"},
     id_field="report_id",
     text_fields=("content",),
 )
@@ -121,8 +122,8 @@ OPINION = Channel(
     required=("post_id", "publish_time", "content"),
     time_field="publish_time",
     time_format="epoch_ms",
-    codes={"category_code": "category", "district_code": "district", "dept_code": "department",
-           "urgency_code": "CL-URG"},
+    codes={"category_code": "category", "district_code": "district", "street_code": "street",
+           "dept_code": "department", "urgency_code": "CL-URG"},
     id_field="post_id",
     text_fields=("title", "content"),
 )
@@ -138,7 +139,8 @@ EVENT = Channel(
     time_field="event_time",
     time_format="yyyy-MM-dd HH:mm:ss",
     codes={"source_system": "CL-SRC", "event_code": "CL-EVENT", "result_code": "CL-RESULT",
-           "solved_code": "CL-SOLVED", "satisfaction_code": "CL-SATIS", "revisit_method": "CL-REVISIT"},
+           "solved_code": "CL-SOLVED", "satisfaction_code": "CL-SATIS", "revisit_method": "CL-REVISIT",
+           "from_unit": "unit", "to_unit": "unit", "merged_into_system": "CL-SRC"},
     id_field="event_id",
 )
 

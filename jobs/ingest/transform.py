@@ -19,15 +19,24 @@ RAW_TEXT_COLUMNS = ["content_raw_ref", "channel", "record_id", "title", "content
 def parse_time(col: Column, fmt: str) -> Column:
     """A channel's time string → TIMESTAMP (null when unparsable); local times are Asia/Shanghai."""
     if fmt == "epoch_ms":
-        return F.when(F.trim(col).rlike(r"^[0-9]{10,14}$"), F.timestamp_millis(F.trim(col).cast("long")))
+        # monitoring platforms export milliseconds; some send seconds (10 digits), which read as
+        # milliseconds would land in January 1970. Any other length is not a time of this century.
+        digits = F.trim(col)
+        return (F.when(digits.rlike(r"^[0-9]{13}$"), F.timestamp_millis(digits.cast("long")))
+                .when(digits.rlike(r"^[0-9]{10}$"), F.timestamp_seconds(digits.cast("long"))))
     if fmt == "iso_offset":
         return F.coalesce(F.try_to_timestamp(col, F.lit("yyyy-MM-dd'T'HH:mm:ssXXX")),
                           F.try_to_timestamp(col, F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSXXX")))
     return F.try_to_timestamp(F.concat(col, F.lit(" +08:00")), F.lit(f"{fmt} XXX"))
 
 
+#: Units an event may come from or go to besides the departments: the hotline centre and the
+#: emergency lines an order is transferred to (CL-PATH 03).
+CENTRE_AND_EMERGENCY_UNITS = ["CENTER", "110", "119", "120", "122"]
+
+
 def code_domains(codelist: DataFrame, category: DataFrame, district: DataFrame, street: DataFrame,
-                 department: DataFrame) -> dict[str, list[str]]:
+                 community: DataFrame, department: DataFrame) -> dict[str, list[str]]:
     """Every code domain a channel may check, as small Python lists (collected once per run)."""
     rows = codelist.select("codelist", "code", "name").collect()
     domains: dict[str, list[str]] = {}
@@ -38,7 +47,9 @@ def code_domains(codelist: DataFrame, category: DataFrame, district: DataFrame, 
     domains["category"] = [r[0] for r in category.select("l3_code").distinct().collect()]
     domains["district"] = [r[0] for r in district.select("district_code").distinct().collect()]
     domains["street"] = [r[0] for r in street.select("street_code").distinct().collect()]
+    domains["community"] = [r[0] for r in community.select("community_code").distinct().collect()]
     domains["department"] = [r[0] for r in department.select("dept_code").distinct().collect()]
+    domains["unit"] = domains["department"] + CENTRE_AND_EMERGENCY_UNITS
     domains["online_source"] = ["web", "wechat", "app"]
     domains["yes_no"] = ["是", "否"]
     return domains

@@ -35,6 +35,7 @@ class QualityGateError(RuntimeError):
         self.failures = failures
         lines = [f"rule {f['rule_id']} on {f['table_name']} for {f['batch_date']}: {f['rows_failed']} of "
                  f"{f['rows_checked']} failed (pass rate {f['pass_rate']:.2%} < threshold {f['threshold']:.2%})"
+                 + (f" — {f['description']}" if f.get("description") else "")
                  for f in failures]
         super().__init__("data-quality gate closed — " + "; ".join(lines))
 

@@ -51,10 +51,12 @@ def test_gate_stops_with_rule_and_numbers(spark, catalogue, settings, standardis
     strict = load_rules()
     strict["dwd_work_order"] = TableRules("dwd_work_order", "accept_date", [
         Q.Rule(id="wo_everything_dispatched", table="dwd_work_order", kind="completeness", threshold=0.9,
-               check="dispatch_count > 0")])
+               check="dispatch_count > 0", description="every order is dispatched")])
     monkeypatch.setattr(Q, "load_rules", lambda: strict)
+    # the message says what the rule means, so the operator knows what to fix
     with pytest.raises(QualityGateError, match=r"rule wo_everything_dispatched on dwd_work_order for 2025-03-03: "
-                                               r"\d+ of 8 failed \(pass rate [0-9.]+% < threshold 90\.00%\)"):
+                                               r"\d+ of 8 failed \(pass rate [0-9.]+% < threshold 90\.00%\) — "
+                                               r"every order is dispatched"):
         run(DAY1, DAY2, settings=settings)
 
 
