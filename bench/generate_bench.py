@@ -121,6 +121,7 @@ def combine_parts(runs: list[dict], start: dt.date, days: int) -> dict:
     total = {k: round(sum(r[k] for r in runs), 1) for k in ("orders", "generate_seconds", "wall_seconds_incl_session",
                                                   "landing_lines", "landing_bytes", "output_bytes_on_disk", "files")}
     return {**runs[-1], **total, "days": days, "start": start.isoformat(),
+            "asked_orders": sum(r["asked_orders"] for r in runs),
             "orders_per_second": round(total["orders"] / total["generate_seconds"]),
             "lines_per_second": round(total["landing_lines"] / total["generate_seconds"]),
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs), "parts": runs}

@@ -21,7 +21,7 @@ class Channel:
     #: source field (CSV header, or dotted JSON path) → bronze column
     fields: dict[str, str]
     required: tuple[str, ...]
-    #: bronze column holding the record's time → Spark datetime pattern ("epoch_ms" for epoch millis)
+    #: bronze column holding the record's time → Spark datetime pattern ("epoch_ms" for epoch millis, or seconds when 10 digits)
     time_field: str
     time_format: str
     #: bronze column → code domain checked at ingest (see jobs.ingest.transform.code_domains)
