@@ -51,9 +51,10 @@ def place_names(spark, cat) -> list[str]:
 
 
 def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: dt.date | None = None,
-            min_similarity: float = DEDUP_SIMILARITY, place_names: list[str] | None = None) -> dict[str, DataFrame]:
+            min_similarity: float = DEDUP_SIMILARITY, place_names: list[str] | None = None) -> dict[str, Any]:
     """``suggestions``, ``members`` and ``clusters`` frames for the given orders (``place_names``: see
-    :func:`documents`)."""
+    :func:`documents`), with the near-duplicate ``pairs``. ``cached`` lists the frames this keeps in
+    memory, for the caller to unpersist when it is done with the others."""
     cfg = cfg or cluster.ClusterConfig()
     docs = documents(orders, place_names).cache()
     # near-duplicates are looked for where 并单 can use them (one district, a few days); they also link
@@ -63,7 +64,7 @@ def compute(orders: DataFrame, cfg: cluster.ClusterConfig | None = None, as_of: 
     members = cluster.clusters(docs, pairs, cfg).cache()
     described = cluster.describe(docs, members, as_of)
     return {"suggestions": suggestions, "members": members.withColumnRenamed("doc_id", "order_id"),
-            "clusters": described, "pairs": pairs}
+            "clusters": described, "pairs": pairs, "cached": [docs, pairs, members]}
 
 
 def evaluate(members: DataFrame, suggestions: DataFrame, orders: DataFrame, gt_incidents: DataFrame) -> dict[str, Any]:
@@ -133,6 +134,8 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
     if cat.exists(spark, "gt_incidents"):
         summary["evaluation"] = evaluate(out["members"], out["suggestions"], orders, cat.read(spark, "gt_incidents"))
         _log_mlflow(cat.settings, summary)
+    for frame in out["cached"]:
+        frame.unpersist()
     log.info("cases: %s", json.dumps(summary, default=str, ensure_ascii=False))
     return summary
 

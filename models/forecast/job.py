@@ -89,6 +89,9 @@ def run(date_from: dt.date, date_to: dt.date, horizon: int = 28, windows: int = 
     }
     if track:
         summary["mlflow"] = _track(cat.settings, spark, model, bt_fc, series, bt, summary)
+    # a session that runs more than this job (a test run, a notebook) gets its memory back
+    for frame in (fc, bt["scores"], bt_fc, days, series):
+        frame.unpersist()
     log.info("forecast: %s", json.dumps(summary, default=str, ensure_ascii=False))
     return summary
 

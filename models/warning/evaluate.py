@@ -80,6 +80,8 @@ def score(warnings: DataFrame, gt_incidents: DataFrame, date_from: dt.date, date
     episodes = warn.select("episode_id").distinct().count()
     # a warning about an incident that began before the window is still true (not a false alarm)
     true_eps = true_episodes(warn, every).count()
+    for frame in (pairs, warn, inc, every):
+        frame.unpersist()
     lead_values = sorted(r["lead"] for r in leads)
     median_lead = (
         float((lead_values[(len(lead_values) - 1) // 2] + lead_values[len(lead_values) // 2]) / 2)

@@ -162,6 +162,7 @@ def run(date_from: dt.date, date_to: dt.date, settings: Settings | None = None) 
         metrics = score(cat.read(spark, TABLE), cat.read(spark, "gt_incidents"), eval_from, date_to, warmup_days=0)
         summary["evaluation"] = metrics
         _log_mlflow(cat.settings, cfg, metrics, summary)
+    warnings.unpersist()
     log.info("warnings: %s", json.dumps(summary, default=str, ensure_ascii=False))
     return summary
 
