@@ -146,7 +146,7 @@ def load_settings(profile: str | None = None, env: dict[str, str] | None = None)
         s3=s3,
         mlflow=mlflow,
         calendar_first_year=int(calendar.get("first_year", 2020)),
-        calendar_last_year=int(calendar.get("last_year", 2026)),
+        calendar_last_year=int(calendar.get("last_year", 2027)),
         java_min_version=int(java.get("min_version", 17)),
         java_max_version=int(java.get("max_version", 25)),
         raw=data,

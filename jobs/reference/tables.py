@@ -92,26 +92,53 @@ def holidays() -> dict[int, list[dict]]:
         return yaml.safe_load(fh)
 
 
+#: The statutory holidays whose Gregorian dates are fixed by 《全国年节及纪念日放假办法》 (2024 revision):
+#: 元旦 1 day, 劳动节 2 days, 国庆节 3 days. The others follow the lunar calendar or a solar term, and
+#: every year's 调休 (swapped days) comes only with that year's 国务院办公厅 notice.
+FIXED_DATE_HOLIDAYS: tuple[tuple[str, int, int], ...] = (
+    ("元旦", 1, 1), ("劳动节", 5, 1), ("劳动节", 5, 2), ("国庆节", 10, 1), ("国庆节", 10, 2), ("国庆节", 10, 3),
+)
+#: How many years past the last notice in ``holidays.yaml`` the calendar may run provisionally.
+PROVISIONAL_YEARS = 1
+
+
+def provisional_schedule(year: int) -> list[dict]:
+    """A year's holidays as far as they are known before its 国务院办公厅 notice: the fixed-date statutory
+    days only (no lunar holidays, no 调休). A deadline counted across it can come out earlier than
+    the one the notice will give, never later than the weekends alone would give."""
+    return [{"name": name, "days": [dt.date(year, m, d), dt.date(year, m, d)]}
+            for name, m, d in FIXED_DATE_HOLIDAYS]
+
+
 def calendar(first_year: int, last_year: int) -> pd.DataFrame:
     """One row per date of the covered years, with working-day status and a running working-day index.
 
     ``workday_index`` counts working days from the first covered date; a deadline of *n* working
     days after day *d* is the first date whose index is ``index(d) + n`` (see jobs.common.worktime).
 
+    A year after the last one in ``holidays.yaml`` (at most :data:`PROVISIONAL_YEARS` of them) is
+    built from :func:`provisional_schedule` and marked ``is_provisional``: around New Year the
+    deadlines of December's orders already run into a year whose notice may not be loaded yet, and
+    the city's work must not stop for it. Deadlines on such days are flagged by standardise
+    (``due_time_provisional``) so that they can be recomputed once the notice is in.
+
     Raises:
-        ValueError: a year in the range has no holiday schedule in ``holidays.yaml``.
+        ValueError: a year in the range has no holiday schedule in ``holidays.yaml`` and cannot be
+            provisional (it is before the last scheduled year, or too far after it).
     """
     schedule = holidays()
-    missing = [y for y in range(first_year, last_year + 1) if y not in schedule]
+    last_official = max(schedule)
+    provisional = set(range(last_official + 1, last_official + 1 + PROVISIONAL_YEARS))
+    missing = [y for y in range(first_year, last_year + 1) if y not in schedule and y not in provisional]
     if missing:
         raise ValueError(
-            f"holidays.yaml has no schedule for {missing}: add the year's 国务院办公厅 notice before "
-            "extending calendar.last_year"
+            f"holidays.yaml has no schedule for {missing} (the last is {last_official}; one year after it "
+            "can run provisionally): add the year's 国务院办公厅 notice before extending calendar.last_year"
         )
     off: dict[dt.date, str] = {}
     work: dict[dt.date, str] = {}
     for year in range(first_year, last_year + 1):
-        for h in schedule[year]:
+        for h in schedule[year] if year in schedule else provisional_schedule(year):
             first, last = h["days"]
             d = first
             while d <= last:
@@ -133,7 +160,8 @@ def calendar(first_year: int, last_year: int) -> pd.DataFrame:
             day_type, is_work, name = "workday", True, ""
         index += int(is_work)
         rows.append({"date": d, "year": d.year, "weekday": d.isoweekday(), "is_workday": is_work,
-                     "day_type": day_type, "holiday_name": name, "workday_index": index})
+                     "day_type": day_type, "holiday_name": name, "workday_index": index,
+                     "is_provisional": d.year not in schedule})
         d += dt.timedelta(days=1)
     return pd.DataFrame(rows)
 

@@ -43,7 +43,9 @@ def with_sla(df: DataFrame, sla: DataFrame, calendar: DataFrame) -> DataFrame:
     """Deadline rule (appeal type × urgency, valid on the accept date) and the due times.
 
     ``original_due_time`` = accept time + rule; ``due_time`` adds the approved extensions
-    (``extension_days_total`` working days after the original deadline).
+    (``extension_days_total`` working days after the original deadline). A deadline counted in working
+    days onto a provisional calendar day (see jobs.reference.tables.calendar) adds
+    ``due_time_provisional`` to ``dq_flags``.
     """
     rules = F.broadcast(sla.select(
         F.col("sla_rule_id").alias("_rid"), F.col("appeal_type_code").alias("_rat"),
@@ -58,8 +60,17 @@ def with_sla(df: DataFrame, sla: DataFrame, calendar: DataFrame) -> DataFrame:
     out = out.withColumn("_ext_unit", F.lit("working_days"))
     out = worktime.add_deadline(out, calendar, "original_due_time", "extension_days_total", "_ext_unit", "_extended")
     due = F.when(F.col("extension_days_total") > 0, F.col("_extended")).otherwise(F.col("original_due_time"))
-    return out.withColumn("due_time", due).drop("_rid", "_rat", "_ru", "_rv", "_runit", "_rf", "_rt", "_ext_unit",
-                                               "_extended")
+    out = out.withColumn("due_time", due)
+    if "is_provisional" in calendar.columns:
+        # counted in working days into a year whose holiday notice is not loaded yet: flagged, so that a
+        # backfill recomputes it once the notice is in (natural-time deadlines do not use the calendar)
+        provisional = F.broadcast(calendar.where("is_provisional").select(F.col("date").alias("_pdate")))
+        counted = (F.col("_runit") == "working_days") | (F.col("extension_days_total") > 0)
+        out = out.join(provisional, F.to_date("due_time") == F.col("_pdate"), "left")
+        flagged = F.array_union(F.col("dq_flags"), F.array(F.lit("due_time_provisional")))
+        out = out.withColumn("dq_flags", F.when(counted & F.col("_pdate").isNotNull(), flagged)
+                             .otherwise(F.col("dq_flags"))).drop("_pdate")
+    return out.drop("_rid", "_rat", "_ru", "_rv", "_runit", "_rf", "_rt", "_ext_unit", "_extended")
 
 
 def with_departments(df: DataFrame, department: DataFrame, dispatch_rule: DataFrame) -> DataFrame:

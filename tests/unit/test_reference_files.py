@@ -85,5 +85,31 @@ def test_calendar_covers_the_configured_years_with_holidays_and_makeup_days(t):
 
 
 def test_a_year_without_a_holiday_schedule_is_refused():
-    with pytest.raises(ValueError, match=r"no schedule for \[2027, 2028, 2029, 2030, 2031\]"):
-        ref.calendar(2026, 2031)
+    last = max(ref.holidays())
+    # the year after the last notice may run provisionally; the ones after it may not
+    with pytest.raises(ValueError, match=rf"no schedule for \[{last + 2}, {last + 3}\]"):
+        ref.calendar(last, last + 3)
+    # nor may a year before the last notice that has none
+    with pytest.raises(ValueError, match=r"no schedule for \[2019\]"):
+        ref.calendar(2019, 2020)
+
+
+def test_the_year_after_the_last_notice_is_provisional_with_its_fixed_date_holidays():
+    last = max(ref.holidays())
+    year = last + 1
+    cal = ref.calendar(last, year)
+    official, provisional = cal[cal.year == last], cal[cal.year == year]
+    assert not official["is_provisional"].any() and provisional["is_provisional"].all()
+    assert provisional["date"].max() == dt.date(year, 12, 31)
+    day = provisional.set_index("date")
+    holidays = {d for d, r in day.iterrows() if r.day_type == "holiday"}
+    assert holidays == {dt.date(year, 1, 1), dt.date(year, 5, 1), dt.date(year, 5, 2),
+                        dt.date(year, 10, 1), dt.date(year, 10, 2), dt.date(year, 10, 3)}
+    assert day.loc[dt.date(year, 10, 2), "holiday_name"] == "国庆节"
+    assert not (provisional["day_type"] == "makeup_workday").any()  # 调休 only comes with the notice
+    weekends = provisional[provisional.weekday >= 6]
+    assert (weekends["day_type"].isin(["weekend", "holiday"])).all() and not weekends["is_workday"].any()
+    # the running index goes on across the new year: a deadline counted from December lands in January
+    assert provisional["workday_index"].iloc[0] >= official["workday_index"].iloc[-1]
+    weekdays_off = sum(1 for d in holidays if d.weekday() < 5)
+    assert provisional["is_workday"].sum() == (provisional.weekday <= 5).sum() - weekdays_off
