@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,26 @@ def spark(settings):
     session = get_spark(settings, app_name="minsheng-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_spark_memory():
+    """After each test module: drop what it cached and the Python handles it left behind.
+
+    The whole suite shares one driver. Cached frames (a job's own, a module's fixtures') otherwise
+    stay registered with their plans until the run ends — 3.8 GB of plan trees two thirds into a
+    run, and a broadcast in the pipeline tests then failed for want of heap. No session-scoped
+    fixture hands out a cached frame, so a later module only ever recomputes.
+    """
+    yield
+    if "pyspark.sql" not in sys.modules:
+        return
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.catalog.clearCache()
+    gc.collect()  # py4j releases a Java object when its Python proxy is collected
 
 
 @pytest.fixture(scope="session")
