@@ -104,8 +104,9 @@ PROVISIONAL_YEARS = 1
 
 def provisional_schedule(year: int) -> list[dict]:
     """A year's holidays as far as they are known before its 国务院办公厅 notice: the fixed-date statutory
-    days only (no lunar holidays, no 调休). A deadline counted across it can come out earlier than
-    the one the notice will give, never later than the weekends alone would give."""
+    days only (no lunar holidays, no 调休). A deadline counted across it can differ from the one the
+    notice will give: earlier across a lunar holiday, later where the notice makes a weekend day a
+    working day."""
     return [{"name": name, "days": [dt.date(year, m, d), dt.date(year, m, d)]}
             for name, m, d in FIXED_DATE_HOLIDAYS]
 
